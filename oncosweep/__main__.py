@@ -1,0 +1,7 @@
+"""``python -m oncosweep`` is the ``oncosweep`` command."""
+
+import sys
+
+from oncosweep.cli import main
+
+sys.exit(main())

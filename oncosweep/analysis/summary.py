@@ -1,0 +1,46 @@
+"""A short plain-text summary of a realization dataset (printed by the CLI and the demo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def resistant_at_detection(ds: Any) -> Any:
+    """Per realization: some cell carries at least one resistance mutation at detection.
+
+    Reads the ``cell_type`` labels (``wt/...`` is the wild type), so it needs no engine.
+    """
+    mutant = np.array([not str(label).startswith("wt/") for label in ds["cell_type"].values])
+    return (ds["cells_at_detection"].isel(cell_type=np.nonzero(mutant)[0]) > 0).any("cell_type")
+
+
+def summarize(ds: Any) -> str:
+    """Summary lines: counts, detection time, restarts, resistance at detection, deaths."""
+    n = ds.sizes["realization"]
+    detected = ds["detected"].values
+    lines = [f"realizations        {n} (seed {ds.attrs.get('seed')}, "
+             f"backend {ds.attrs.get('backend')})"]
+    if not detected.all():
+        undetected = int((~detected).sum())
+        lines.append(f"not detected        {undetected} (budget or max_restarts ran out)")
+    ttd = ds["time_to_detection"].values[detected]
+    if ttd.size:
+        q1, med, q3 = np.percentile(ttd, [25, 50, 75])
+        lines.append(f"time to detection   median {med:.1f} days (IQR {q1:.1f}-{q3:.1f})")
+    restarts = ds["restarts"].values
+    lines.append(f"restarts            mean {restarts.mean():.2f} per realization "
+                 f"(early extinctions of the founder clone)")
+    if ds.sizes["cell_type"] > 1:
+        resistant = resistant_at_detection(ds).values[detected]
+        if resistant.size:
+            p = resistant.mean()
+            se = np.sqrt(p * (1 - p) / resistant.size)
+            lines.append(f"resistant cells at detection  {p:.3f} +- {se:.3f} (fraction of tumours)")
+    died = ds["died"].values
+    if died.any():
+        ttdeath = ds["time_to_death"].values[died]
+        lines.append(f"reached lethal size {died.mean():.3f} of tumours; median "
+                     f"{np.median(ttdeath):.1f} days after detection")
+    return "\n".join(lines)

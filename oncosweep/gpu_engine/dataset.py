@@ -1,0 +1,88 @@
+"""EngineResult -> xarray.Dataset, with units and meanings on every variable.
+
+xarray is imported here only, so the engine core needs numpy alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from oncosweep._version import __version__
+from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.compile import CompiledModel
+from oncosweep.gpu_engine.engine import EngineResult
+
+DATASET_FORMAT = "oncosweep-realizations/1"
+
+
+def to_dataset(
+    result: EngineResult,
+    model: CompiledModel,
+    *,
+    scenario_yaml: str,
+    seed: int,
+    point: int,
+    backend: str,
+) -> Any:
+    """Build the result dataset (dims ``realization``, ``cell_type``, ``traced_realization``,
+    ``time``). Attributes carry everything needed to reproduce it; no timestamps, so the same
+    inputs give identical datasets."""
+    import xarray as xr  # noqa: PLC0415 - keeps the engine core numpy-only
+
+    real = ("realization",)
+    variables = {
+        "detected": (real, result.detected, {
+            "long_name": "tumour reached detection_size",
+            "description": "False only when the pre-detection budget or max_restarts ran out",
+        }),
+        "time_to_detection": (real, result.time_to_detection, {
+            "long_name": "time from the founder cells of the successful attempt to detection",
+            "units": "days",
+            "description": "NaN where detected is False",
+        }),
+        "restarts": (real, result.restarts, {
+            "long_name": "pre-detection extinctions followed by a restart",
+            "units": "1",
+        }),
+        "cells_at_detection": (("realization", "cell_type"), result.cells_at_detection, {
+            "long_name": "cells of each type at detection (treatment start)",
+            "units": "cells",
+            "description": "where detected is False: the state when the realization was given up",
+        }),
+        "died": (real, result.died, {
+            "long_name": "total cells reached lethal_size within the horizon",
+        }),
+        "time_to_death": (real, result.time_to_death, {
+            "long_name": "time from detection to lethal_size",
+            "units": "days",
+            "description": "NaN where died is False",
+        }),
+        "trajectory": (("traced_realization", "time", "cell_type"), result.trajectory, {
+            "long_name": "cells of each type of traced realizations after detection",
+            "units": "cells",
+            "description": "NaN after death, and for realizations never detected",
+        }),
+    }
+    coords = {
+        "realization": ("realization", result.realization, {
+            "long_name": "global realization index"}),
+        "cell_type": ("cell_type", np.array(model.labels, dtype=str), {
+            "long_name": "genotype/phenotype", "description": "wt = no resistance mutation"}),
+        "traced_realization": ("traced_realization", result.traced.astype(np.int64), {
+            "long_name": "global index of a traced realization"}),
+        "time": ("time", np.arange(model.n_trace_times) * model.trace_every_steps * model.dt, {
+            "long_name": "time since detection", "units": "days"}),
+    }
+    attrs = {
+        "format": DATASET_FORMAT,
+        "scenario": scenario_yaml,
+        "seed": int(seed),
+        "point": int(point),
+        "backend": backend,
+        "rng_scheme": rng.RNG_SCHEME,
+        "oncosweep_version": __version__,
+        "dt_days": model.dt,
+    }
+    return xr.Dataset(variables, coords=coords, attrs=attrs)

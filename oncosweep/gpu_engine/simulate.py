@@ -1,0 +1,116 @@
+"""``oncosweep.simulate``: the public entry point from a scenario to a result dataset."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.compile import compile_scenario
+from oncosweep.gpu_engine.dataset import to_dataset
+from oncosweep.gpu_engine.engine import EngineResult, run_engine
+from oncosweep.gpu_engine.xp import get_xp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from oncosweep.scenario import Scenario
+
+DEFAULT_BATCH = 4096
+
+
+def simulate(
+    scenario: Scenario | str | os.PathLike[str],
+    *,
+    realizations: int,
+    seed: int,
+    start: int = 0,
+    point: int = 0,
+    backend: str = "numpy",
+    batch: int = DEFAULT_BATCH,
+    progress: bool = False,
+) -> Any:
+    """Simulate realizations ``start .. start + realizations - 1`` and return an xarray.Dataset.
+
+    Parameters
+    ----------
+    scenario
+        A validated :class:`oncosweep.Scenario`, or the path of its YAML file.
+    realizations
+        Number of realizations (>= 1).
+    seed
+        Root seed, an integer in [0, 2**32 - 1].
+    start
+        Global index of the first realization. A realization's values depend only on
+        (seed, point, global index), never on ``start``, ``realizations`` or ``batch``.
+    point
+        Parameter-point id of a sweep (0 outside sweeps), in [0, 2**32 - 1].
+    backend
+        ``"numpy"`` (the reference) or ``"cupy"`` (the same array code on a GPU).
+    batch
+        Realizations simulated together in memory (performance only).
+    progress
+        Show a progress bar over realizations (on a terminal).
+    """
+    from oncosweep.scenario import Scenario  # noqa: PLC0415 - scenario is below the engine
+
+    if not isinstance(scenario, Scenario):
+        scenario = Scenario.from_yaml(scenario)
+    _check_int("realizations", realizations, 1, 2**63 - 1)
+    _check_int("seed", seed, 0, rng.MAX_SEED)
+    _check_int("start", start, 0, 2**63 - 1)
+    _check_int("point", point, 0, rng.MAX_POINT)
+    _check_int("batch", batch, 1, 2**31 - 1)
+    xp = get_xp(backend)
+    model = compile_scenario(scenario)
+
+    parts: list[EngineResult] = []
+    bar = _progress_bar(realizations, progress)
+    try:
+        for first in range(start, start + realizations, batch):
+            count = min(batch, start + realizations - first)
+            parts.append(
+                run_engine(model, realizations=count, seed=seed, start=first, point=point, xp=xp)
+            )
+            if bar is not None:
+                bar.update(count)
+    finally:
+        if bar is not None:
+            bar.close()
+    return to_dataset(
+        _concatenate(parts),
+        model,
+        scenario_yaml=scenario.to_yaml(),
+        seed=seed,
+        point=point,
+        backend=backend,
+    )
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name}: must be an integer, got {value!r}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name}: must be in [{low}, {high}], got {value}")
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm  # noqa: PLC0415 - optional at run time
+
+    return tqdm(total=total, unit="realization", desc="simulating", disable=None)
+
+
+def _concatenate(parts: list[EngineResult]) -> EngineResult:
+    if len(parts) == 1:
+        return parts[0]
+    fields = EngineResult.__dataclass_fields__
+    merged = {name: np.concatenate([getattr(p, name) for p in parts]) for name in fields
+              if name != "stats"}
+    stats: dict[str, int] = {}
+    for part in parts:
+        for name, value in part.stats.items():
+            stats[name] = max(stats.get(name, 0), value) if name == "iterations" else (
+                stats.get(name, 0) + value)
+    return EngineResult(**merged, stats=stats)

@@ -1,0 +1,249 @@
+"""Scenario errors: one-line, path-prefixed messages a scientist can act on.
+
+Every problem found while reading a scenario becomes a :class:`FieldError` ``(path, message)``
+such as ``tumour.loci[1].mutation_rate: must be in [0, 1], got 2.5``. Pydantic's
+``ValidationError`` is translated here (:func:`errors_from_validation`); cross-field checks
+report through :func:`raise_problems`, which packs several problems with sub-paths into one
+pydantic error that the translator unpacks again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "FieldError",
+    "Loc",
+    "Problem",
+    "ScenarioError",
+    "errors_from_validation",
+    "raise_problems",
+]
+
+Loc = tuple[str | int, ...]
+#: A cross-field problem: location relative to the model that found it, and the message.
+Problem = tuple[Loc, str]
+
+PROBLEMS_TYPE = "scenario_problems"
+_MAX_REPR = 40
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+# pydantic error type -> message template (formatted with the error's ctx)
+_TEMPLATES = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field",
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be an integer",
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "dict_type": "must be a mapping",
+    "literal_error": "must be one of {expected}",
+    "string_pattern_mismatch": "must match the pattern {pattern}",
+    "too_short": "must have at least {min_length} items",
+    "too_long": "must have at most {max_length} items",
+}
+# error types whose input is the enclosing mapping, not the offending value
+_NO_GOT = {"missing", "extra_forbidden", PROBLEMS_TYPE, "model_rule", "reserved_name"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and runs of blanks collapsed to single spaces."""
+    return " ".join(str(text).split())
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem in a scenario.
+
+    Attributes:
+        path: where, e.g. ``tumour.switching[0].from`` (YAML names), or a pseudo-path
+            ``<yaml>``, ``<file>``, ``<root>`` for problems with the file as a whole.
+        message: what is wrong, e.g. ``must be > 0, got -0.1``.
+    """
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario could not be read; ``errors`` lists every problem found.
+
+    ``str(error)`` is one line: the first problem, then ``(and N more problems)`` if any.
+    ``source`` is the file name when the scenario was read from a file (else None); it is not
+    part of ``str(error)``, so callers may prefix it.
+    """
+
+    def __init__(self, errors: Iterable[FieldError], source: str | None = None) -> None:
+        self.errors: list[FieldError] = [
+            FieldError(one_line(e.path), one_line(e.message)) for e in errors
+        ] or [FieldError("<root>", "invalid scenario")]
+        self.source = source
+        super().__init__(str(self))
+
+    @classmethod
+    def single(cls, path: str, message: str, source: str | None = None) -> ScenarioError:
+        """An error with one problem."""
+        return cls([FieldError(path, message)], source)
+
+    def __str__(self) -> str:
+        text = str(self.errors[0])
+        if len(self.errors) > 1:
+            text += f" (and {len(self.errors) - 1} more problems)"
+        return text
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """``('tumour', 'loci', 1, 'name')`` -> ``tumour.loci[1].name``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            text += f".{part}" if text else part
+        else:  # a junk key: quote it so the path stays one unambiguous line
+            text += f"[{part!r}]"
+    return text or "<root>"
+
+
+def short_repr(value: Any) -> str:
+    """A short YAML-flavoured repr of an input value (at most ~40 characters)."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float) and not math.isfinite(value):
+        text = repr(value)
+    elif isinstance(value, datetime.date):  # YAML reads 2024-01-05 as a date
+        text = value.isoformat()
+    else:
+        try:
+            text = repr(value)
+        except Exception:  # a broken __repr__ must not hide the real problem
+            text = f"<{type(value).__name__}>"
+    text = one_line(text)
+    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
+
+
+def raise_problems(problems: Sequence[Problem]) -> None:
+    """Raise the cross-field ``problems`` (if any) as one pydantic error for this model.
+
+    :func:`errors_from_validation` expands it into one :class:`FieldError` per problem, with
+    the problem's location appended to the model's path.
+    """
+    if problems:
+        loc, message = problems[0]
+        summary = f"{format_path(loc)}: {message}"
+        if len(problems) > 1:
+            summary += f" (and {len(problems) - 1} more problems)"
+        raise PydanticCustomError(
+            PROBLEMS_TYPE, "{summary}", {"summary": summary, "problems": tuple(problems)}
+        )
+
+
+def errors_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[FieldError]:
+    """Translate a pydantic ``ValidationError`` raised by ``root`` into field errors."""
+    errors = exc.errors()
+    # a misspelt key explains the "missing" error of the key it was meant to be: report it once
+    hints = {
+        (tuple(e["loc"][:-1]), _suggest(root, tuple(e["loc"])))
+        for e in errors
+        if e["type"] == "extra_forbidden"
+    }
+    result: list[FieldError] = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        ctx = err.get("ctx") or {}
+        if err["type"] == PROBLEMS_TYPE:
+            result += [FieldError(format_path(loc + tuple(sub)), m) for sub, m in ctx["problems"]]
+            continue
+        if err["type"] == "missing" and loc and (loc[:-1], loc[-1]) in hints:
+            continue
+        message = _message(err, ctx)
+        if err["type"] == "extra_forbidden":
+            suggestion = _suggest(root, loc)
+            message += f" (did you mean {suggestion!r}?)" if suggestion else ""
+        elif err["type"] not in _NO_GOT and "input" in err and not re.search(r"\bgot\b", message):
+            message += f", got {short_repr(err['input'])}"
+        result.append(FieldError(format_path(loc), message))
+    return result
+
+
+def _message(err: Any, ctx: dict[str, Any]) -> str:
+    template = _TEMPLATES.get(err["type"])
+    if template is not None:
+        try:
+            return template.format(**{k: _ctx_value(v) for k, v in ctx.items()})
+        except (KeyError, IndexError, ValueError):
+            pass
+    message = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    message = message.replace("Input should be", "must be")
+    if message[1:2].islower():  # "Input ..." -> "input ...", but keep acronyms
+        message = message[:1].lower() + message[1:]
+    return message
+
+
+def _ctx_value(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def _suggest(root: type[BaseModel], loc: Loc) -> str | None:
+    """The known field name closest to the unknown key at ``loc``, if any is close."""
+    model = _model_at(root, loc[:-1])
+    key = loc[-1] if loc else None
+    if model is None or not isinstance(key, str):
+        return None
+    names = [f.alias or name for name, f in model.model_fields.items()]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        assert model is not None
+        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
+        model = _find_model(field.annotation) if field is not None else None
+        if model is None:
+            return None
+    return model
+
+
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,214 @@
+"""The top-level :class:`Scenario`: YAML in, validated immutable model out.
+
+Each section is a model in its own module; ``Scenario`` composes them. Checks that involve two
+sections live in a ``field_validator`` of the later section and read the earlier ones from
+``info.data``, which holds only sections that validated, so a broken section never causes a
+cascade of confusing follow-up errors. Adding a section (drugs, strategy, ...) is a field here,
+plus such a validator where it depends on earlier sections.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError, ValidationInfo, field_validator
+
+from oncosweep.scenario._types import ScenarioModel
+from oncosweep.scenario.errors import (
+    FieldError,
+    Problem,
+    ScenarioError,
+    errors_from_validation,
+    raise_problems,
+    short_repr,
+)
+from oncosweep.scenario.simulation import Simulation, Trace, round_3_digits
+from oncosweep.scenario.tumour import CellType, Tumour
+
+__all__ = ["Scenario", "time_step_problems"]
+
+
+class Scenario(ScenarioModel):
+    """A complete, validated simulation scenario (immutable).
+
+    Build it with :meth:`from_yaml`, :meth:`from_yaml_string` or :meth:`from_dict`; every
+    problem is reported as a :class:`~oncosweep.scenario.errors.ScenarioError`.
+    """
+
+    name: str = "scenario"
+    """Short name of the scenario."""
+    description: str = ""
+    """Free text."""
+    tumour: Tumour
+    """The tumour: cells, rates, loci, phenotypes."""
+    simulation: Simulation
+    """Time step and time budgets."""
+    trace: Trace = Trace()
+    """Which realizations record trajectories (default: none)."""
+
+    @field_validator("simulation")
+    @classmethod
+    def _step_fits_rates(cls, simulation: Simulation, info: ValidationInfo) -> Simulation:
+        tumour = info.data.get("tumour")
+        if tumour is not None:
+            raise_problems(time_step_problems(tumour, simulation))
+        return simulation
+
+    @field_validator("trace")
+    @classmethod
+    def _trace_fits_steps(cls, trace: Trace, info: ValidationInfo) -> Trace:
+        simulation = info.data.get("simulation")
+        if simulation is not None:
+            raise_problems(trace.every_problems(simulation.dt))
+        return trace
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        """Validate a mapping shaped like the YAML file."""
+        if data is None:
+            raise ScenarioError.single(
+                "<root>", f"the scenario is empty (expected a mapping with {_sections(cls)})"
+            )
+        if not isinstance(data, Mapping):
+            raise ScenarioError.single(
+                "<root>",
+                f"the scenario must be a mapping with {_sections(cls)}, "
+                f"got a {type(data).__name__}: {short_repr(data)}",
+            )
+        try:
+            data = _string_keys(data)
+        except RecursionError:
+            raise ScenarioError.single("<root>", "the scenario is nested too deeply") from None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError(errors_from_validation(exc, cls)) from None
+
+    @classmethod
+    def from_yaml_string(cls, text: str) -> Scenario:
+        """Parse and validate YAML text."""
+        return cls.from_dict(_load_yaml(text))
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> Scenario:
+        """Read, parse and validate a YAML file; errors carry the file name in ``source``."""
+        try:
+            source = os.fspath(path)
+        except TypeError:
+            raise ScenarioError.single("<file>", f"not a file path: {short_repr(path)}") from None
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScenarioError.single("<file>", f"file not found: {source}", source) from None
+        except UnicodeDecodeError:
+            raise ScenarioError.single("<file>", "not a UTF-8 text file", source) from None
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise ScenarioError.single(
+                "<file>", f"cannot read {source}: {reason}", source
+            ) from None
+        try:
+            return cls.from_yaml_string(text)
+        except ScenarioError as exc:
+            exc.source = source
+            raise
+
+    # ----------------------------------------------------------------- export
+    def to_yaml(self) -> str:
+        """The scenario as YAML text (all fields, YAML names); reads back to an equal object."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """JSON Schema of the YAML format (YAML names, e.g. ``from``)."""
+        return cls.model_json_schema(by_alias=True)
+
+    # ----------------------------------------------------------------- resolved model
+    def cell_types(self) -> list[CellType]:
+        """All cell types (genotype x phenotype) with their rates; see :class:`CellType`."""
+        return self.tumour.cell_types()
+
+    def founder_type_index(self) -> int:
+        """Index into :meth:`cell_types` of the founder cell type."""
+        return self.tumour.founder_type_index()
+
+
+def time_step_problems(tumour: Tumour, simulation: Simulation) -> list[Problem]:
+    """A problem at ``dt`` when some cell type's event probabilities in one step exceed 1."""
+    totals = [(ct.birth_rate + ct.death_rate + sum(ct.switching), ct) for ct in tumour.cell_types()]
+    total, worst = max(totals, key=lambda pair: pair[0])
+    dt = simulation.dt
+    if total * dt <= 1:
+        return []
+    if not math.isfinite(total) or not math.isfinite(1 / total) or 1 / total == 0:
+        return [(("dt",), f"the rates of cell type {worst.label!r} are too large")]
+    shown = next(text for digits in range(3, 18) if float(text := f"{total * dt:.{digits}g}") > 1)
+    fix = round_3_digits(1 / total, up=False, ok=lambda step: total * step <= 1)
+    return [
+        (
+            ("dt",),
+            f"(birth + death + switching) * dt = {shown} > 1 for cell type {worst.label!r}; "
+            f"reduce dt to <= {fix} days",
+        )
+    ]
+
+
+def _sections(model: type[ScenarioModel]) -> str:
+    return "sections " + ", ".join(f.alias or name for name, f in model.model_fields.items())
+
+
+def _string_keys(value: Any) -> Any:
+    """Copy of ``value`` with every mapping key a string (YAML allows ``1:`` or ``true:``)."""
+    if isinstance(value, Mapping):
+        return {k if isinstance(k, str) else str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_string_keys(v) for v in value]
+    return value
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:  # keyed by type too: `1:` and `true:` are different YAML keys
+                first = seen.get((type(key), key))
+                seen.setdefault((type(key), key), key_node.start_mark.line)
+            except TypeError:  # unhashable key: PyYAML reports it below
+                continue
+            if first is not None:
+                message = f"duplicate key {short_repr(key)} (first given on line {first + 1})"
+                raise yaml.constructor.ConstructorError(None, None, message, key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> Any:
+    if not isinstance(text, str | bytes):
+        raise ScenarioError.single("<yaml>", f"expected YAML text, got {short_repr(text)}")
+    try:
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ScenarioError([FieldError("<yaml>", f"{where}{problem}")]) from None
+    except yaml.reader.ReaderError as exc:  # a control character, before any parsing
+        line = text[: exc.position].count("\n") + 1 if isinstance(text, str) else None
+        where = f"line {line}: " if line else ""
+        problem = f"special character #x{exc.character:04x} is not allowed in YAML"
+        if "special characters" not in str(exc.reason):
+            problem = f"cannot decode the text as {exc.encoding} ({exc.reason})"
+        raise ScenarioError([FieldError("<yaml>", where + problem)]) from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise ScenarioError([FieldError("<yaml>", f"invalid YAML: {exc}")]) from None

@@ -1,0 +1,153 @@
+"""The ``simulation`` section (time stepping and budgets) and the ``trace`` section."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, model_validator
+from pydantic_core import PydanticCustomError
+
+from oncosweep.scenario._types import (
+    Days,
+    JsonExtra,
+    NonNegativeDays,
+    NonNegativeInt,
+    ScenarioModel,
+    as_integer,
+)
+from oncosweep.scenario.errors import Problem, raise_problems, short_repr
+
+__all__ = ["MAX_STEPS", "Simulation", "Trace", "round_3_digits"]
+
+#: Pre-detection plus post-detection steps must stay below this (32-bit step counters).
+MAX_STEPS = 2**31
+#: Realization indices are 64-bit words of the RNG counter.
+MAX_REALIZATION = 2**64 - 1
+_EVERY_RTOL = 1e-9
+_INDEX_SCHEMA = {"type": "integer", "minimum": 0}
+_REALIZATIONS_SCHEMA = {
+    "anyOf": [_INDEX_SCHEMA, {"type": "array", "items": _INDEX_SCHEMA, "uniqueItems": True}]
+}
+
+
+def round_3_digits(x: float, *, up: bool, ok: Callable[[float], bool]) -> str:
+    """``x`` rounded (up or down) to 3 significant digits, nudged until ``ok(float(result))``.
+
+    Used for suggested fixes, so that the printed value itself passes the check.
+    """
+    value = Decimal(repr(float(x)))
+    quantum = Decimal(1).scaleb(value.adjusted() - 2)
+    result = value.quantize(quantum, rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    for _ in range(1000):
+        if ok(float(result)) and result > 0:
+            break
+        result += quantum if up else -quantum
+    result = result.normalize()
+    return format(result, "f") if -4 <= result.adjusted() < 9 else format(result, "e")
+
+
+class Simulation(ScenarioModel):
+    """Time stepping and the time budgets."""
+
+    dt: Days
+    """Time step, days (> 0)."""
+    horizon: NonNegativeDays = 0.0
+    """Days simulated after detection (treatment start), >= 0."""
+    max_detection_time: Days = 36500.0
+    """Pre-detection time budget, days, summed over all restarts."""
+    max_restarts: NonNegativeInt = 10000
+    """A realization whose tumour dies out before detection restarts from a founder population
+    at most this many times."""
+
+    @model_validator(mode="after")
+    def _steps_fit(self) -> Simulation:
+        raise_problems(self.step_problems())
+        return self
+
+    def step_problems(self) -> list[Problem]:
+        """A problem at ``dt`` when the step count would overflow the engine's counters."""
+        total = self.max_detection_time + self.horizon
+        if total / self.dt < MAX_STEPS:
+            return []
+        fix = round_3_digits(total / MAX_STEPS, up=True, ok=lambda dt: total / dt < MAX_STEPS)
+        return [
+            (
+                ("dt",),
+                f"(max_detection_time + horizon) / dt = {total / self.dt:.3g} steps, "
+                f"must be < 2**31; increase dt to >= {fix} days "
+                "or shorten max_detection_time or horizon",
+            )
+        ]
+
+
+def _realizations(value: Any) -> int | tuple[int, ...]:
+    """Validate ``trace.realizations``: a count N (indices 0..N-1) or a list of indices."""
+    if isinstance(value, list | tuple):
+        indices: list[int] = []
+        problems: list[Problem] = []
+        for i, item in enumerate(value):
+            try:
+                index = as_integer(item)
+            except PydanticCustomError as exc:
+                problems.append(((i,), f"{exc.message()}, got {short_repr(item)}"))
+                continue
+            if not 0 <= index <= MAX_REALIZATION:
+                problems.append(((i,), f"must be in [0, 2**64 - 1], got {short_repr(item)}"))
+            elif index in indices:
+                problems.append(((i,), f"duplicate realization index {index}"))
+            indices.append(index)
+        raise_problems(problems)
+        return tuple(indices)
+    if isinstance(value, dict) or value is None:
+        raise PydanticCustomError(
+            "realizations_type", "must be a number of realizations or a list of indices"
+        )
+    count = as_integer(value)
+    if count < 0:
+        raise PydanticCustomError("out_of_range", "must be >= 0")
+    if count > MAX_REALIZATION + 1:
+        raise PydanticCustomError("out_of_range", "must be <= 2**64")
+    return count
+
+
+class Trace(ScenarioModel):
+    """Which realizations record full trajectories, and how often."""
+
+    realizations: Annotated[
+        int | tuple[int, ...], BeforeValidator(_realizations), JsonExtra(_REALIZATIONS_SCHEMA)
+    ] = 0
+    """N (global realization indices 0..N-1) or a list of distinct indices >= 0."""
+    every: Days | None = None
+    """Sampling interval, days: a whole multiple of dt (null: every step)."""
+
+    def indices(self) -> tuple[int, ...]:
+        """The traced global realization indices."""
+        if isinstance(self.realizations, int):
+            return tuple(range(self.realizations))
+        return self.realizations
+
+    def stride(self, dt: float) -> int:
+        """Steps between two trace samples for time step ``dt`` (days)."""
+        return 1 if self.every is None else max(1, round(self.every / dt))
+
+    def every_problems(self, dt: float) -> list[Problem]:
+        """A problem at ``every`` unless it is a whole multiple (>= 1) of ``dt``."""
+        every = self.every
+        if every is None:
+            return []
+        n = math.floor(every / dt + 0.5)
+        if n >= 1 and abs(every - n * dt) <= _EVERY_RTOL * every:
+            return []
+        if n < 1 or every < dt:
+            return [(("every",), f"must be >= dt ({dt:g} days), got {every:g}")]
+        low = math.floor(every / dt)
+        return [
+            (
+                ("every",),
+                f"must be a whole multiple of dt ({dt:g} days), e.g. {low * dt:.6g} or "
+                f"{(low + 1) * dt:.6g}, got {every:g}",
+            )
+        ]
