@@ -2,7 +2,7 @@
 #   make demo   create .venv, install, run the quickstart, print a summary and where results are
 #   make test   create or refresh .venv, lint, run the whole test suite
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
              && echo $$p && break; done)
 VENV   := .venv
 BIN    := $(VENV)/bin

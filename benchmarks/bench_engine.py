@@ -11,7 +11,7 @@ Reported: realization-steps per second, effective binomial draws per second (eve
 draws per second on the same draws, and their ratio (target >= 0.3). Also the stricter ratio
 over the occupied draws alone.
 
-    python benchmarks/bench_engine.py [--realizations 2000] [--config configs/quickstart.yaml]
+    python benchmarks/bench_engine.py [--realizations 8192] [--config configs/quickstart.yaml]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(ROOT / "configs/quickstart.yaml"))
-    parser.add_argument("--realizations", type=int, default=2000)
+    parser.add_argument("--realizations", type=int, default=8192)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", default=None, help="JSON path (default benchmarks/results)")
     args = parser.parse_args(argv)

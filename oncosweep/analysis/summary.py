@@ -32,12 +32,17 @@ def summarize(ds: Any) -> str:
     restarts = ds["restarts"].values
     lines.append(f"restarts            mean {restarts.mean():.2f} per realization "
                  f"(early extinctions of the founder clone)")
-    if ds.sizes["cell_type"] > 1:
-        resistant = resistant_at_detection(ds).values[detected]
-        if resistant.size:
-            p = resistant.mean()
-            se = np.sqrt(p * (1 - p) / resistant.size)
-            lines.append(f"resistant cells at detection  {p:.3f} +- {se:.3f} (fraction of tumours)")
+    if ds.sizes["cell_type"] > 1 and detected.any():
+        cells = ds["cells_at_detection"].values[detected] > 0
+        genotypes = [str(label).split("/")[0] for label in ds["cell_type"].values]
+        loci = sorted({name for g in genotypes if g != "wt" for name in g.split("+")},
+                      key=lambda name: min(i for i, g in enumerate(genotypes) if name in g))
+        lines.append("resistance present at detection (fraction of tumours +- SE):")
+        for name in ["any", *loci]:
+            carriers = [g != "wt" if name == "any" else name in g.split("+") for g in genotypes]
+            p = cells[:, np.array(carriers)].any(axis=1).mean()
+            se = np.sqrt(p * (1 - p) / cells.shape[0])
+            lines.append(f"  {name:18s}{p:.3f} +- {se:.3f}")
     died = ds["died"].values
     if died.any():
         ttdeath = ds["time_to_death"].values[died]

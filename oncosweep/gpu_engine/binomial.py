@@ -54,6 +54,10 @@ at 2**53 they may round by one unit (harmless: results stay in [0, n]). We promi
 """
 
 NUMPY_CHUNK = 1 << 16
+# Retry rounds evaluate up to SPECULATE_MAX attempts per pending lane while that keeps a round
+# within SPECULATE_LANES lane-attempts (below that size a round's cost is its fixed overhead).
+SPECULATE_LANES = 4096
+SPECULATE_MAX = 8
 """Lanes per chunk on numpy (keeps the ~20 live temporaries in L2); cupy runs in one piece."""
 
 # Stirling tail fc(x) = log x! - [(x + 1/2) log(x + 1) - (x + 1) + log(2 pi) / 2], x = 0..9,
@@ -314,6 +318,40 @@ def _inversion_trial(xp, key, attempt, slot_base, step, realization, n, p):
     return res, ok
 
 
+def _speculate(xp, trial, key, attempt, width, g, sb, st, re, nn, pp, auto, out, att):
+    """Attempts ``attempt .. attempt + width - 1`` of the lanes ``g`` in one round.
+
+    Writes the value of each lane's first accepted attempt; returns the lanes that rejected
+    all of them (the next round starts at ``attempt + width``).
+    """
+    if width == 1:
+        p_g, n_g = pp[g], nn[g]
+        flip = p_g > 0.5 if auto else None
+        pm = xp.where(flip, 1.0 - p_g, p_g) if auto else p_g
+        batch = (sb[g], _take(st, g), re[g], n_g.astype(xp.float64), pm)
+        return _attempt(xp, trial, key, attempt, g, batch, n_g, flip, out, att)
+    size = g.shape[0]
+    rep = xp.tile(g, width)
+    offset = xp.repeat(xp.arange(attempt, attempt + width, dtype=xp.uint64), size)
+    p_g, n_g = pp[rep], nn[rep]
+    pm = xp.where(p_g > 0.5, 1.0 - p_g, p_g) if auto else p_g
+    batch = (sb[rep] + offset, _take(st, rep), re[rep], n_g.astype(xp.float64), pm)
+    x, acc = trial(xp, key, 0, *batch)
+    acc = acc.reshape(width, size)
+    first = xp.argmax(acc, axis=0)  # the first accepted attempt (0 where none accepted)
+    done = acc.any(axis=0)
+    x = x.reshape(width, size)[first, xp.arange(size)]
+    if auto:
+        p_g, n_g = pp[g], nn[g]
+        x = xp.where(p_g > 0.5, n_g - x, x)
+    (hit,) = xp.nonzero(done)
+    out[g[hit]] = x[hit]
+    if att is not None:
+        att[g[hit]] = attempt + first[hit] + 1
+    (miss,) = xp.nonzero(~done)
+    return g[miss]
+
+
 def _attempt(xp, trial, key, attempt, lanes, batch, n_int, flip, out, att):
     """Run one attempt on a batch and write every lane's value (mirrored where ``flip``).
 
@@ -434,20 +472,22 @@ def _sample(
         if not pending[method]:
             continue
         lanes = xp.concatenate(pending[method])
-        for attempt in range(1, max_attempts):
+        attempt = 1
+        while attempt < max_attempts and lanes.shape[0]:
+            # Speculation: with few pending lanes a round costs its fixed overhead, not its
+            # lanes, so evaluate `width` attempts of every pending lane at once and keep the
+            # first accepted one. The value is that of the smallest accepted attempt whatever
+            # the width, so results never depend on it.
+            width = min(max_attempts - attempt, SPECULATE_MAX,
+                        max(1, SPECULATE_LANES // lanes.shape[0]))
             batches = []
-            for lo in range(0, lanes.shape[0], chunk):
-                g = lanes[lo : lo + chunk]
-                p_g, n_g = pp[g], nn[g]
-                flip = p_g > 0.5 if auto else None
-                pm = xp.where(flip, 1.0 - p_g, p_g) if auto else p_g
-                batch = (sb[g], _take(st, g), re[g], n_g.astype(xp.float64), pm)
-                batches.append(
-                    _attempt(xp, _TRIALS[method], key, attempt, g, batch, n_g, flip, out, att)
-                )
+            step_len = max(chunk // width, 1)
+            for lo in range(0, lanes.shape[0], step_len):
+                g = lanes[lo : lo + step_len]
+                batches.append(_speculate(xp, _TRIALS[method], key, attempt, width, g,
+                                          sb, st, re, nn, pp, auto, out, att))
             lanes = xp.concatenate(batches)
-            if not lanes.shape[0]:
-                break
+            attempt += width
         if lanes.shape[0]:
             # Exhaustion (probability < 1e-70 with 256 attempts): the mode floor((n + 1) p').
             p_g, n_g = pp[lanes], nn[lanes]

@@ -25,6 +25,7 @@ from types import ModuleType
 import numpy as np
 
 from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.allocator import tune_allocator
 from oncosweep.gpu_engine.compile import CompiledModel
 from oncosweep.gpu_engine.step import DeviceModel, DrawCounter, branching_step
 from oncosweep.gpu_engine.xp import to_host
@@ -71,6 +72,8 @@ def run_engine(
     if start < 0 or start + realizations > 2**64:
         raise ValueError(f"start: must be in [0, 2**64 - realizations], got {start}")
     key = rng.make_key(seed, point)
+    if xp is np:
+        tune_allocator()
     dm = DeviceModel.from_model(model, xp)
     n_real, n_types = realizations, model.n_types
     real = xp.arange(start, start + n_real, dtype=xp.uint64)

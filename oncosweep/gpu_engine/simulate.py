@@ -16,7 +16,7 @@ from oncosweep.gpu_engine.xp import get_xp
 if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario import Scenario
 
-DEFAULT_BATCH = 4096
+DEFAULT_BATCH = 8192
 
 
 def simulate(

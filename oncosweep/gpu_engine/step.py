@@ -44,7 +44,7 @@ class DeviceModel:
     p_birth: Any
     p_death: Any
     p_switch: Any
-    switch_targets: tuple[int, ...]
+    switch_ranks: tuple[int, ...]
     mutation_rate: tuple[float, ...]
 
     @classmethod
@@ -57,9 +57,18 @@ class DeviceModel:
             p_birth=xp.asarray(model.p_birth),
             p_death=xp.asarray(model.p_death),
             p_switch=xp.asarray(model.p_switch),
-            switch_targets=tuple(int(k) for k in np.nonzero(model.p_switch.any(axis=0))[0]),
+            switch_ranks=_switch_ranks(model),
             mutation_rate=tuple(float(u) for u in model.mutation_rate),
         )
+
+
+def _switch_ranks(model: CompiledModel) -> tuple[int, ...]:
+    """Ranks r such that some cell type switches to its r-th phenotype other than its own."""
+    ranks = set()
+    for t, own in enumerate(model.phenotype):
+        for k in np.nonzero(model.p_switch[t] > 0)[0]:
+            ranks.add(int(k) - int(k > own))
+    return tuple(sorted(ranks))
 
 
 class DrawCounter:
@@ -90,11 +99,15 @@ def branching_step(
     real = realization[lanes]
     type_slot = types.astype(xp.uint64) << TYPE_SHIFT
 
-    def draw(event: int, size: Any, p: Any) -> Any:
+    def draw(event: Any, size: Any, p: Any, pick: Any = None) -> Any:
+        """Bin(size, p) for (pair, event); ``pick`` selects the pairs drawn for (repeats allowed);
+        ``event`` is an int or a per-pair uint64 array."""
         if counter is not None:
             counter.add(xp, size, p)
-        slot = type_slot | (event << rng.ATTEMPT_BITS)
-        return _binomial.binomial(xp, key, slot, step, real, size, p)
+        slot_type, lane_real = (type_slot, real) if pick is None else (type_slot[pick], real[pick])
+        return _binomial.binomial(
+            xp, key, slot_type | (event << rng.ATTEMPT_BITS), step, lane_real, size, p
+        )
 
     births = draw(rng.EVENT_BIRTH, n, dm.p_birth[types])
     deaths = draw(rng.EVENT_DEATH, n - births, dm.p_death[types])
@@ -102,10 +115,15 @@ def branching_step(
     row = lanes * n_types
     phen = dm.phenotype[types]
     index, value = [], []
-    for k in dm.switch_targets:
-        moved = draw(rng.EVENT_SWITCH_BASE + k, stay, dm.p_switch[types, k])
+    # Switching in increasing target phenotype per cell type (the order of the conditional
+    # probabilities): call r draws every pair's r-th phenotype other than its own, so P - 1
+    # calls cover all pairs; the slot names the target phenotype, whichever call draws it.
+    for rank in dm.switch_ranks:
+        target = rank + (phen <= rank)
+        moved = draw(rng.EVENT_SWITCH_BASE + target.astype(xp.uint64), stay,
+                     dm.p_switch[types, target])
         stay = stay - moved
-        index.append(row + types + (k - phen))
+        index.append(row + types + (target - phen))
         value.append(moved)
     index.append(row + types)
     value.append(stay)
@@ -115,14 +133,27 @@ def branching_step(
     for j, u in enumerate(dm.mutation_rate):
         if u <= 0.0:
             continue
-        p_mut = xp.where(((geno >> j) & 1) == 1, 0.0, u)
+        free = ((geno >> j) & 1) == 0
+        # Every group splits at locus j; one call draws all of them (occupied, free pairs).
+        split = []
         for new in sorted(groups):
-            size = groups[new]
-            if not bool(size.any()):
-                continue
-            mutants = draw(rng.EVENT_MUTATION_BASE + rng.mutation_node(j, new), size, p_mut)
-            groups[new] = size - mutants
-            groups[new | (1 << j)] = mutants
+            (pick,) = xp.nonzero((groups[new] > 0) & free)
+            if pick.size:
+                split.append((new, pick))
+        if not split:
+            continue
+        pick = xp.concatenate([q for _, q in split])
+        node = xp.concatenate([xp.full(q.shape, rng.mutation_node(j, new), dtype=xp.uint64)
+                               for new, q in split])
+        size = xp.concatenate([groups[new][q] for new, q in split])
+        mutants = draw(rng.EVENT_MUTATION_BASE + node, size, xp.full(size.shape, u), pick)
+        first = 0
+        for new, q in split:
+            moved = xp.zeros_like(groups[new])
+            moved[q] = mutants[first : first + q.shape[0]]
+            first += q.shape[0]
+            groups[new] = groups[new] - moved
+            groups[new | (1 << j)] = moved
     for new, size in groups.items():
         index.append(row + (geno | new) * dm.n_phenotypes + phen)
         value.append(size)
