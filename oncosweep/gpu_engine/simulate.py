@@ -69,11 +69,18 @@ def simulate(
     try:
         for first in range(start, start + realizations, batch):
             count = min(batch, start + realizations - first)
-            parts.append(
-                run_engine(model, realizations=count, seed=seed, start=first, point=point, xp=xp)
-            )
+            reported = [0]  # realizations of this batch already counted by the bar
+
+            def advance(_iteration: int, active: int, count: int = count,
+                        reported: list[int] = reported) -> None:
+                bar.update(count - active - reported[0])
+                reported[0] = count - active
+
+            parts.append(run_engine(model, realizations=count, seed=seed, start=first,
+                                    point=point, xp=xp,
+                                    on_iteration=advance if bar is not None else None))
             if bar is not None:
-                bar.update(count)
+                bar.update(count - reported[0])
     finally:
         if bar is not None:
             bar.close()
