@@ -7,13 +7,13 @@ import re
 from typing import Any
 
 import yaml
-from bad_configs import VALID_CONFIG
+from bad_configs import THERAPY_CONFIG, VALID_CONFIG
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oncosweep.scenario import Scenario, ScenarioError
 
-SECTIONS = {"name", "description", "tumour", "simulation", "trace"}
+SECTIONS = {field.alias or name for name, field in Scenario.model_fields.items()}
 SETTINGS = settings(derandomize=True, max_examples=300, deadline=None)
 
 Path = tuple[str | int, ...]
@@ -48,6 +48,8 @@ def _mappings(node: Any, prefix: Path = ()) -> list[Path]:
 
 LEAF_PATHS = _paths(VALID_CONFIG)
 MAPPING_PATHS = _mappings(VALID_CONFIG)
+THERAPY_LEAF_PATHS = _paths(THERAPY_CONFIG)
+THERAPY_MAPPING_PATHS = _mappings(THERAPY_CONFIG)
 
 junk = st.one_of(
     st.none(),
@@ -56,13 +58,14 @@ junk = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([-1, 0, 1, 2.5, 1e300, -1e-300, 1e16, "1e-7", "nan", "-inf", "1e999"]),
     st.sampled_from(["", "wt", "R1", "R2", "persister", "proliferating", "x y", "0x10"]),
+    st.sampled_from(["erlotinib", "EGFR", "bulk", "dual", "target", "kill", ".inf", "T790M"]),
     st.text(max_size=12),
     st.lists(st.one_of(st.integers(-3, 3), st.text(max_size=3), st.none()), max_size=4),
     st.dictionaries(st.text(max_size=6), st.one_of(st.integers(), st.text(max_size=3)), max_size=3),
 )
 junk_key = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["birthrate", "dt_", "tumor", "nme", "from_", "rates", "drugs"]),
+    st.sampled_from(["birthrate", "dt_", "tumor", "nme", "from_", "rates", "drugs", "type"]),
 )
 
 
@@ -114,6 +117,22 @@ def test_replacing_a_value_with_junk(path: Path, value: Any) -> None:
 @given(path=st.sampled_from(MAPPING_PATHS), key=junk_key, value=junk)
 def test_inserting_a_junk_key(path: Path, key: str, value: Any) -> None:
     config = copy.deepcopy(VALID_CONFIG)
+    _get(config, path)[key] = value
+    _check(config, key if path == () else None)
+
+
+@SETTINGS
+@given(path=st.sampled_from(THERAPY_LEAF_PATHS), value=junk)
+def test_replacing_a_therapy_value_with_junk(path: Path, value: Any) -> None:
+    config = copy.deepcopy(THERAPY_CONFIG)
+    _set(config, path, value)
+    _check(config)
+
+
+@SETTINGS
+@given(path=st.sampled_from(THERAPY_MAPPING_PATHS), key=junk_key, value=junk)
+def test_inserting_a_junk_key_into_therapy(path: Path, key: str, value: Any) -> None:
+    config = copy.deepcopy(THERAPY_CONFIG)
     _get(config, path)[key] = value
     _check(config, key if path == () else None)
 

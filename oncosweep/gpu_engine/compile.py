@@ -4,67 +4,100 @@ The engine never reads the pydantic scenario; it reads this frozen bundle of den
 arrays, which is also what a CUDA kernel receives. This module imports numpy alone, so a
 compiled model can be pickled on one machine and run on a GPU box without pydantic.
 
-Per-step probabilities of the discrete-time process (dt in days, rates per day), for a cell of
-type t in one step, the competing events are divide (b dt), die (d dt), switch to phenotype k
-(s_k dt) or nothing. They are drawn as a chain of conditional binomials, so the engine stores
-
-    p_birth[t]       = b dt
-    p_death[t]       = d dt / (1 - b dt)                     (given: did not divide)
-    p_switch[t, k]   = s_k dt / (1 - b dt - d dt - sum_{k' < k} s_k' dt)   (given: none before)
-
-which together give the exact multinomial split of the n cells of type t.
+Shapes: T cell types, L loci, P phenotypes, C compartments, G competition groups, D drugs,
+H = horizon_steps + 1 treatment steps. Rates are per day; per-step probabilities are formed
+each step in ``rates.py`` because drugs and crowding make them vary by realization.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.pharmacology import occupancy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; keeps this module numpy-only at run time
     from oncosweep.scenario import Scenario
 
+GROWTH_LAWS = ("exponential", "logistic", "gompertz", "lotka_volterra")
+COMBINATIONS = ("bliss", "highest_single_agent")
+
 
 @dataclass(frozen=True, eq=False)
 class CompiledModel:
-    """Dense, validated, immutable model arrays (T cell types, L loci, P phenotypes)."""
+    """Dense, validated, immutable model arrays (see the module docstring for shapes)."""
 
     labels: tuple[str, ...]
-    """Cell-type labels, e.g. ``R1+R2/persister``; index = genotype * P + phenotype."""
+    """Cell-type labels, e.g. ``R1+R2/persister@sanctuary``."""
     genotype: np.ndarray
-    """(T,) int64 bit mask of mutated loci of each cell type."""
+    """(T,) int64 bit mask of mutated loci."""
     phenotype: np.ndarray
-    """(T,) int64 phenotype index of each cell type."""
+    """(T,) int64 phenotype index."""
+    compartment: np.ndarray
+    """(T,) int64 compartment index."""
     birth_rate: np.ndarray
-    """(T,) float64 division rate, per day."""
+    """(T,) drug-free division rate, per day."""
     death_rate: np.ndarray
-    """(T,) float64 death rate, per day."""
+    """(T,) drug-free death rate, per day."""
+    immune_kill: np.ndarray
+    """(T,) immune kill rate, per day (added to death)."""
     switch_rate: np.ndarray
-    """(T, P) float64 phenotype-switching rate to each phenotype, per day (0 on the diagonal)."""
+    """(T, P) phenotype switching rate without drug, per day (0 on the own phenotype)."""
+    switch_rate_on_drug: np.ndarray
+    """(T, P) switching rate at full drug activity, per day."""
+    migration_rate: np.ndarray
+    """(T, C) migration rate to each compartment, per day (0 on the own compartment)."""
     mutation_rate: np.ndarray
-    """(L,) float64 probability that a daughter cell mutates at each locus, per daughter."""
-    p_birth: np.ndarray
-    """(T,) float64 probability to divide in one step."""
-    p_death: np.ndarray
-    """(T,) float64 probability to die in one step, given no division."""
-    p_switch: np.ndarray
-    """(T, P) float64 conditional switching probabilities (see module docstring)."""
-    founder: int
-    """Cell type of the founder cells."""
-    initial_cells: int
-    """Founder cells at time 0 and at every restart (cells)."""
+    """(L,) probability that a daughter mutates at each locus, per daughter cell."""
+    growth_law: str
+    """One of GROWTH_LAWS; crowding lowers the birth rate (see docs/model.md)."""
+    group: np.ndarray
+    """(T,) int64 competition group (0 unless lotka_volterra)."""
+    carrying_capacity: np.ndarray
+    """(G,) cells; empty for exponential growth."""
+    alpha: np.ndarray
+    """(G, G) Lotka–Volterra competition coefficients (effect of column group on row group)."""
+    drug_names: tuple[str, ...]
+    """(D,) drug names."""
+    drug_kill: np.ndarray
+    """(D,) bool: kill mode (adds to death) or cytostatic (lowers birth)."""
+    emax: np.ndarray
+    """(D,) maximal effect: per day (kill) or fraction of birth (cytostatic)."""
+    hill: np.ndarray
+    """(D,) Hill coefficients."""
+    half_life: np.ndarray
+    """(D,) elimination half-lives, days."""
+    conc_factor: np.ndarray
+    """(T, D) effective / plasma concentration (penetration x efflux)."""
+    ic50: np.ndarray
+    """(T, D) IC50 after target mutations, concentration units (inf: no binding)."""
+    effect_factor: np.ndarray
+    """(T, D) multiplier of the effect (tolerance x bypass x apoptosis evasion)."""
+    treated: bool
+    """A regimen is given from treatment start (detection) to the horizon."""
+    combination: str
+    """One of COMBINATIONS."""
+    bolus: np.ndarray
+    """(H, D) concentration added at each step after treatment start."""
+    infusion: np.ndarray
+    """(D,) infusion rate, concentration per day."""
+    resistant: np.ndarray
+    """(T, D) bool: the type's genotype grows (proliferating, first compartment, no crowding)
+    at the drug's steady exposure under its standard dosing."""
+    initial_counts: np.ndarray
+    """(T,) int64 cells at time 0 and at every restart."""
     detection_size: int
-    """Total cells at which the tumour is detected and the pre-treatment phase ends."""
+    """Total cells at which the tumour is detected; treatment starts then."""
     lethal_size: int
-    """Total cells at which the patient dies; the realization stops (cells)."""
+    """Total cells at which the patient dies; the realization stops."""
     dt: float
-    """Time step (days)."""
+    """Time step, days."""
     horizon_steps: int
-    """Steps simulated after detection."""
+    """Steps simulated after treatment start."""
     max_detection_steps: int
     """Pre-detection step budget, summed over all restarts of a realization."""
     max_restarts: int
@@ -74,7 +107,7 @@ class CompiledModel:
     trace_list: np.ndarray
     """(K,) uint64 further traced global realization indices (sorted, distinct)."""
     trace_every_steps: int
-    """Trajectory sampling interval (steps)."""
+    """Trajectory sampling interval, steps."""
 
     @property
     def n_types(self) -> int:
@@ -86,7 +119,15 @@ class CompiledModel:
 
     @property
     def n_phenotypes(self) -> int:
-        return int(self.p_switch.shape[1])
+        return int(self.switch_rate.shape[1])
+
+    @property
+    def n_compartments(self) -> int:
+        return int(self.migration_rate.shape[1])
+
+    @property
+    def n_drugs(self) -> int:
+        return len(self.drug_names)
 
     @property
     def n_trace_times(self) -> int:
@@ -95,20 +136,15 @@ class CompiledModel:
 
     @property
     def draws_per_type_step(self) -> np.ndarray:
-        """(T,) logical binomial draws one cell type makes in one step.
-
-        Birth, death, one per positive switching rate, and one per node of the mutation tree
-        over the loci that are free (not yet mutated) and have a positive mutation rate.
-        """
+        """(T,) logical binomial draws one cell type makes in one step: birth, death, one per
+        possible switch and migration, one per mutation-tree node over free mutable loci."""
         free_mutable = np.array(
-            [
-                sum(1 for j in range(self.n_loci)
-                    if self.mutation_rate[j] > 0 and not (g >> j) & 1)
-                for g in self.genotype
-            ],
+            [sum(1 for j in range(self.n_loci)
+                 if self.mutation_rate[j] > 0 and not (g >> j) & 1) for g in self.genotype],
             dtype=np.int64,
         )
-        return 2 + (self.switch_rate > 0).sum(axis=1) + (2**free_mutable - 1)
+        switches = ((self.switch_rate > 0) | (self.switch_rate_on_drug > 0)).sum(axis=1)
+        return 2 + switches + (self.migration_rate > 0).sum(axis=1) + (2**free_mutable - 1)
 
     def traced_in(self, start: int, count: int) -> np.ndarray:
         """Global indices of the traced realizations in ``[start, start + count)``, sorted."""
@@ -118,64 +154,117 @@ class CompiledModel:
         return np.union1d(first, listed).astype(np.int64)
 
 
-def conditional_probabilities(
-    birth_rate: np.ndarray, death_rate: np.ndarray, switch_rate: np.ndarray, dt: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-step conditional probabilities of the competing events (module docstring)."""
-    p_birth = birth_rate * dt
-    left = 1.0 - p_birth
-    p_death = np.divide(death_rate * dt, left, out=np.zeros_like(left), where=left > 0)
-    left = left - death_rate * dt
-    p_switch = np.zeros_like(switch_rate)
-    for k in range(switch_rate.shape[1]):
-        pk = switch_rate[:, k] * dt
-        p_switch[:, k] = np.divide(pk, left, out=np.zeros_like(pk), where=left > 0)
-        left = left - pk
-    # Rounding can push a probability a hair above 1 when an event takes all that is left.
-    return np.minimum(p_birth, 1.0), np.minimum(p_death, 1.0), np.minimum(p_switch, 1.0)
-
-
 def compile_scenario(scenario: Scenario) -> CompiledModel:
     """Compile a validated :class:`oncosweep.Scenario` into engine arrays."""
     tumour, sim, trace = scenario.tumour, scenario.simulation, scenario.trace
     types = scenario.cell_types()
-    n_phen = len(tumour.phenotypes)
-    if len(types) > rng.MAX_CELL_TYPES:  # the schema caps loci/phenotypes; this is a guard
-        raise ValueError(f"tumour: {len(types)} cell types exceed {rng.MAX_CELL_TYPES}")
-    birth = np.array([t.birth_rate for t in types], dtype=np.float64)
-    death = np.array([t.death_rate for t in types], dtype=np.float64)
-    switch = np.array([t.switching for t in types], dtype=np.float64).reshape(len(types), n_phen)
+    n_types = len(types)
+    if n_types > rng.MAX_CELL_TYPES:  # the schema caps loci/phenotypes; this is a guard
+        raise ValueError(f"tumour: {n_types} cell types exceed {rng.MAX_CELL_TYPES}")
     dt = float(sim.dt)
-    p_birth, p_death, p_switch = conditional_probabilities(birth, death, switch, dt)
+    horizon_steps = _steps(sim.horizon, dt)
+    drugs = tuple(scenario.drugs)
+    n_drugs = len(drugs)
+
+    def per_type(field: str) -> np.ndarray:
+        return np.array([getattr(t, field) for t in types], dtype=np.float64)
+
+    def per_type_drug(field: str) -> np.ndarray:
+        return np.array([getattr(t, field) for t in types], dtype=np.float64).reshape(
+            n_types, n_drugs)
+
+    growth = scenario.growth
+    law = str(growth.law)
+    capacity = np.array(growth.carrying_capacities if law != "exponential" else (),
+                        dtype=np.float64)
+    alpha = np.array(growth.alpha_matrix if law != "exponential" else np.zeros((0, 0)),
+                     dtype=np.float64).reshape(len(capacity), len(capacity))
+
+    schedule = scenario.treatment_schedule()
+    bolus = np.zeros((horizon_steps + 1, n_drugs))
+    infusion = np.zeros(n_drugs)
+    if schedule is not None:
+        for d in range(n_drugs):
+            steps: list[int] = list(schedule.times_steps[d])
+            if schedule.every_steps[d] > 0:
+                steps += list(range(0, horizon_steps + 1, schedule.every_steps[d]))
+            for s in steps:
+                if s <= horizon_steps:
+                    bolus[s, d] += schedule.dose[d]
+            infusion[d] = schedule.infusion[d]
+
+    initial = np.zeros(n_types, dtype=np.int64)
+    for index, cells in scenario.initial_counts().items():
+        initial[index] = cells
+
     every = trace.every if trace.every is not None else dt
     if isinstance(trace.realizations, int):
         trace_first, trace_list = int(trace.realizations), np.zeros(0, dtype=np.uint64)
     else:
         trace_first = 0
         trace_list = np.unique(np.asarray(trace.realizations, dtype=np.uint64))
-    return CompiledModel(
+
+    model = CompiledModel(
         labels=tuple(t.label for t in types),
         genotype=np.array([t.genotype for t in types], dtype=np.int64),
         phenotype=np.array([t.phenotype for t in types], dtype=np.int64),
-        birth_rate=birth,
-        death_rate=death,
-        switch_rate=switch,
+        compartment=np.array([t.compartment for t in types], dtype=np.int64),
+        birth_rate=per_type("birth_rate"),
+        death_rate=per_type("death_rate"),
+        immune_kill=per_type("immune_kill"),
+        switch_rate=np.array([t.switching for t in types], dtype=np.float64),
+        switch_rate_on_drug=np.array([t.switching_on_drug for t in types], dtype=np.float64),
+        migration_rate=np.array([t.migration for t in types], dtype=np.float64),
         mutation_rate=np.array([locus.mutation_rate for locus in tumour.loci], dtype=np.float64),
-        p_birth=p_birth,
-        p_death=p_death,
-        p_switch=p_switch,
-        founder=int(scenario.founder_type_index()),
-        initial_cells=int(tumour.initial_cells),
+        growth_law=law,
+        group=np.array([t.group for t in types], dtype=np.int64),
+        carrying_capacity=capacity,
+        alpha=alpha,
+        drug_names=tuple(d.name for d in drugs),
+        drug_kill=np.array([d.mode == "kill" for d in drugs], dtype=bool),
+        emax=np.array([d.emax for d in drugs], dtype=np.float64),
+        hill=np.array([d.hill for d in drugs], dtype=np.float64),
+        half_life=np.array([d.half_life for d in drugs], dtype=np.float64),
+        conc_factor=per_type_drug("drug_concentration_factor"),
+        ic50=per_type_drug("drug_ic50"),
+        effect_factor=per_type_drug("drug_effect_factor"),
+        treated=schedule is not None,
+        combination=schedule.combination if schedule is not None else "bliss",
+        bolus=bolus,
+        infusion=infusion,
+        resistant=np.zeros((n_types, n_drugs), dtype=bool),
+        initial_counts=initial,
         detection_size=int(tumour.detection_size),
         lethal_size=int(tumour.lethal_size),
         dt=dt,
-        horizon_steps=_steps(sim.horizon, dt),
+        horizon_steps=horizon_steps,
         max_detection_steps=max(1, _steps(sim.max_detection_time, dt)),
         max_restarts=int(sim.max_restarts),
         trace_first=trace_first,
         trace_list=trace_list,
         trace_every_steps=max(1, _steps(every, dt)),
     )
+    exposure = np.array([d.steady_exposure(float(sim.horizon)) for d in drugs], dtype=np.float64)
+    return replace(model, resistant=resistant_genotypes(model, exposure))
+
+
+def resistant_genotypes(model: CompiledModel, exposure: np.ndarray) -> np.ndarray:
+    """(T, D) bool: the cell type's genotype has positive net growth at each drug's steady
+    exposure ``exposure`` (D,), evaluated in the reference context (first phenotype, first
+    compartment, no crowding, immune kill included, that drug alone)."""
+    out = np.zeros((model.n_types, model.n_drugs), dtype=bool)
+    stride = model.n_phenotypes * model.n_compartments
+    for t in range(model.n_types):
+        ref = int(model.genotype[t]) * stride  # phenotype 0, compartment 0 of this genotype
+        for d in range(model.n_drugs):
+            conc = np.array([exposure[d] * model.conc_factor[ref, d]])
+            effect = (model.emax[d] * model.effect_factor[ref, d]
+                      * occupancy(np, conc, np.array([model.ic50[ref, d]]), model.hill[d])[0])
+            birth = model.birth_rate[ref] * (1.0 if model.drug_kill[d] else 1.0 - effect)
+            death = (model.death_rate[ref] + model.immune_kill[ref]
+                     + (effect if model.drug_kill[d] else 0.0))
+            out[t, d] = birth - death > 0
+    return out
 
 
 def _steps(days: float, dt: float) -> int:

@@ -51,18 +51,46 @@ def to_dataset(
             "units": "cells",
             "description": "where detected is False: the state when the realization was given up",
         }),
+        "cells_at_start": (("realization", "cell_type"), result.cells_at_start, {
+            "long_name": "cells of each type at treatment start (detection)",
+            "units": "cells",
+            "description": "0 where detected is False",
+        }),
+        "resistant_at_start": (("realization", "drug"), result.resistant_at_start, {
+            "long_name": "some cell at treatment start has a genotype that grows at the "
+                         "drug's steady exposure (its standard dosing, drug alone)",
+        }),
+        "cured": (real, result.cured, {
+            "long_name": "the tumour went extinct after treatment start",
+        }),
+        "time_to_cure": (real, result.time_to_cure, {
+            "long_name": "time from treatment start to extinction",
+            "units": "days",
+            "description": "NaN where cured is False",
+        }),
         "died": (real, result.died, {
             "long_name": "total cells reached lethal_size within the horizon",
         }),
         "time_to_death": (real, result.time_to_death, {
-            "long_name": "time from detection to lethal_size",
+            "long_name": "time from treatment start (detection) to lethal_size",
             "units": "days",
             "description": "NaN where died is False",
         }),
+        "drug_exposure": (("realization", "drug"), result.drug_exposure, {
+            "long_name": "area under the plasma concentration curve after treatment start",
+            "units": "concentration x days",
+            "description": "until the horizon, death or cure",
+        }),
         "trajectory": (("traced_realization", "time", "cell_type"), result.trajectory, {
-            "long_name": "cells of each type of traced realizations after detection",
+            "long_name": "cells of each type of traced realizations after treatment start",
             "units": "cells",
-            "description": "NaN after death, and for realizations never detected",
+            "description": "0 after cure; NaN after death and for realizations never detected",
+        }),
+        "concentration": (("traced_realization", "time", "drug"), result.concentration, {
+            "long_name": "plasma drug concentration of traced realizations (after boluses "
+                         "due at that time)",
+            "units": "concentration",
+            "description": "NaN after death or cure (not simulated) and where never detected",
         }),
     }
     coords = {
@@ -70,10 +98,11 @@ def to_dataset(
             "long_name": "global realization index"}),
         "cell_type": ("cell_type", np.array(model.labels, dtype=str), {
             "long_name": "genotype/phenotype", "description": "wt = no resistance mutation"}),
+        "drug": ("drug", np.array(model.drug_names, dtype=str), {"long_name": "drug"}),
         "traced_realization": ("traced_realization", result.traced.astype(np.int64), {
             "long_name": "global index of a traced realization"}),
         "time": ("time", np.arange(model.n_trace_times) * model.trace_every_steps * model.dt, {
-            "long_name": "time since detection", "units": "days"}),
+            "long_name": "time since treatment start (detection)", "units": "days"}),
     }
     attrs = {
         "format": DATASET_FORMAT,

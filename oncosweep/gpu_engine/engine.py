@@ -1,4 +1,4 @@
-"""The CPU reference engine: realizations from the first cell to detection, then the horizon.
+"""The CPU reference engine: realizations from the first cells to detection, then therapy.
 
 Every realization advances one step per loop iteration ``it``; ``it`` is also the ``step`` word
 of its random-number counter and keeps counting across restarts, so a restarted tumour draws
@@ -6,14 +6,14 @@ from a fresh stream and a realization's result depends only on (seed, point, rea
 
 Phases of a realization, checked at the start of each iteration before the step:
 
-* growing (pre-treatment): total >= detection_size -> detected (time_to_detection = days since
-  the current attempt started); total == 0 -> restart from ``initial_cells`` founder cells
-  (``restarts`` += 1), or give up after ``max_restarts``; pre-detection budget exhausted -> give
-  up. Given-up realizations have ``detected = False``.
-* after detection: traced realizations are sampled every ``trace_every_steps``; total >=
-  lethal_size -> died (time_to_death = days since detection); ``horizon_steps`` reached -> done.
-
-Later issues add therapy to the after-detection phase; this module stays the loop.
+* growing (pre-treatment): total >= detection_size -> detected, treatment starts
+  (time_to_detection = days since the current attempt started); total == 0 -> restart from the
+  initial population (``restarts`` += 1), or give up after ``max_restarts``; pre-detection
+  budget exhausted -> give up. Given-up realizations have ``detected = False``.
+* treated (from detection): boluses due at this step are added to the drug concentrations;
+  traced realizations are sampled every ``trace_every_steps``; total == 0 -> cured;
+  total >= lethal_size -> died; ``horizon_steps`` reached -> done. Times are days since
+  treatment start. Between steps the concentrations follow the exact one-compartment solution.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
+from oncosweep.gpu_engine import pharmacology as pk
 from oncosweep.gpu_engine import rng
 from oncosweep.gpu_engine.allocator import tune_allocator
 from oncosweep.gpu_engine.compile import CompiledModel
@@ -42,11 +44,33 @@ class EngineResult:
     time_to_detection: np.ndarray  # (R,) float64 days; NaN where not detected
     restarts: np.ndarray  # (R,) int64
     cells_at_detection: np.ndarray  # (R, T) int64 cells (state when given up if undetected)
+    cells_at_start: np.ndarray  # (R, T) int64 cells at treatment start (0 if undetected)
+    resistant_at_start: np.ndarray  # (R, D) bool
+    cured: np.ndarray  # (R,) bool: extinct after treatment start
+    time_to_cure: np.ndarray  # (R,) float64 days since treatment start; NaN where not cured
     died: np.ndarray  # (R,) bool
-    time_to_death: np.ndarray  # (R,) float64 days since detection; NaN where not died
+    time_to_death: np.ndarray  # (R,) float64 days since treatment start; NaN where not died
+    drug_exposure: np.ndarray  # (R, D) float64 concentration x days after treatment start
     traced: np.ndarray  # (K,) int64 global indices of traced realizations
     trajectory: np.ndarray  # (K, n_times, T) float64 cells; NaN where not simulated
+    concentration: np.ndarray  # (K, n_times, D) float64; NaN where not simulated
     stats: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Lanes:
+    """Mutable per-realization state of one chunk, on the device."""
+
+    counts: Any
+    phase: Any
+    attempt_start: Any
+    restarts: Any
+    detect_it: Any
+    end_it: Any
+    cured: Any
+    cells_at_detection: Any
+    conc: Any
+    auc: Any
 
 
 def run_engine(
@@ -75,86 +99,162 @@ def run_engine(
     if xp is np:
         tune_allocator()
     dm = DeviceModel.from_model(model, xp)
-    n_real, n_types = realizations, model.n_types
+    n_real, n_types, n_drugs = realizations, model.n_types, model.n_drugs
     real = xp.arange(start, start + n_real, dtype=xp.uint64)
-
-    counts = xp.zeros((n_real, n_types), dtype=xp.int64)
-    counts[:, model.founder] = model.initial_cells
-    phase = xp.zeros(n_real, dtype=xp.int8)
-    attempt_start = xp.zeros(n_real, dtype=xp.int64)
-    restarts = xp.zeros(n_real, dtype=xp.int64)
-    detect_it = xp.full(n_real, -1, dtype=xp.int64)
-    death_it = xp.full(n_real, -1, dtype=xp.int64)
-    cells_at_detection = xp.zeros((n_real, n_types), dtype=xp.int64)
+    initial = xp.asarray(model.initial_counts)
+    state = _Lanes(
+        counts=xp.tile(initial, (n_real, 1)),
+        phase=xp.zeros(n_real, dtype=xp.int8),
+        attempt_start=xp.zeros(n_real, dtype=xp.int64),
+        restarts=xp.zeros(n_real, dtype=xp.int64),
+        detect_it=xp.full(n_real, -1, dtype=xp.int64),
+        end_it=xp.full(n_real, -1, dtype=xp.int64),
+        cured=xp.zeros(n_real, dtype=bool),
+        cells_at_detection=xp.zeros((n_real, n_types), dtype=xp.int64),
+        conc=xp.zeros((n_real, n_drugs)),
+        auc=xp.zeros((n_real, n_drugs)),
+    )
+    decay = pk.StepDecay.from_half_lives(model.half_life, model.dt)
+    bolus = xp.asarray(model.bolus)
+    infusion = xp.asarray(model.infusion)
+    group_of = xp.asarray(np.eye(max(len(model.carrying_capacity), 1), dtype=np.int64)[
+        model.group]) if model.growth_law != "exponential" else None
 
     traced = model.traced_in(start, n_real)
     trace_row = np.full(n_real, -1, dtype=np.int64)
     trace_row[traced - start] = np.arange(traced.size)
     trace_row = xp.asarray(trace_row)
     trajectory = xp.full((traced.size, model.n_trace_times, n_types), xp.nan)
+    conc_trace = xp.full((traced.size, model.n_trace_times, n_drugs), xp.nan)
 
     counter = DrawCounter() if count_draws else None
     lane_steps = 0
     draws_per_lane_step = int(model.draws_per_type_step.sum())
     it = 0
     while True:
-        total = counts.sum(axis=1)
-        growing = phase == GROWING
-        found = growing & (total >= model.detection_size)
-        extinct = growing & (total == 0)
-        restarts += extinct
-        give_up = (extinct & (restarts > model.max_restarts)) | (
-            growing & ~found & ~extinct & (it >= model.max_detection_steps)
-        )
-        relaunch = extinct & ~give_up
-        counts[relaunch, model.founder] = model.initial_cells
-        attempt_start = xp.where(relaunch, it, attempt_start)
-        phase[give_up] = FINISHED
-        phase[found] = TREATED
-        detect_it = xp.where(found, it, detect_it)
-        cells_at_detection[found] = counts[found]
-        # an undetected realization keeps the state it was given up in
-        cells_at_detection[give_up] = counts[give_up]
-
-        after = phase == TREATED
-        since = it - detect_it
-        sample = after & (trace_row >= 0) & (since % model.trace_every_steps == 0)
+        total = _bookkeep(xp, model, state, it, initial)
+        treated = state.phase == TREATED
+        since = it - state.detect_it
+        if model.treated and bool(treated.any()):
+            (rows,) = xp.nonzero(treated)
+            state.conc[rows] += bolus[since[rows]]
+        sample = treated & (trace_row >= 0) & (since % model.trace_every_steps == 0)
         if bool(sample.any()):
-            trajectory[trace_row[sample], since[sample] // model.trace_every_steps] = counts[
-                sample
-            ]
-        dies = after & (total >= model.lethal_size)
-        death_it = xp.where(dies, it, death_it)
-        phase[dies | (after & (since >= model.horizon_steps))] = FINISHED
+            slot = (trace_row[sample], since[sample] // model.trace_every_steps)
+            trajectory[slot] = state.counts[sample]
+            conc_trace[slot] = state.conc[sample]
+        cured = treated & (total == 0)
+        dies = treated & (total >= model.lethal_size)
+        ends = cured | dies | (treated & (since >= model.horizon_steps))
+        state.cured |= cured
+        state.end_it = xp.where(cured | dies, it, state.end_it)
+        state.phase[ends] = FINISHED
 
-        active = xp.nonzero(phase != FINISHED)[0]
+        (active,) = xp.nonzero(state.phase != FINISHED)
         if active.size == 0:
             break
         if it >= rng.MAX_STEPS:  # the schema keeps step counts far below this
             raise RuntimeError("step counter exhausted (2**32 steps)")
-        counts[active] = branching_step(xp, dm, counts[active], real[active], key, it, counter)
+        lane_conc = None
+        on_drug = model.treated and bool(treated[active].any())
+        if on_drug:
+            rate = infusion * (state.phase[active] == TREATED)[:, None]
+            lane_conc = pk.midpoint(xp, state.conc[active], rate, decay)
+        crowd = _crowding(xp, model, state.counts[active], group_of)
+        state.counts[active] = branching_step(xp, dm, state.counts[active], real[active], key,
+                                              it, lane_conc, crowd, counter)
+        if on_drug:
+            (rows,) = xp.nonzero(state.phase == TREATED)
+            state.conc[rows], exposure = pk.advance(xp, state.conc[rows], infusion, decay)
+            state.auc[rows] += exposure
         lane_steps += int(active.size)
         it += 1
         if on_iteration is not None:
             on_iteration(it, int(active.size))
+    _zero_after_cure(xp, model, state, trace_row, trajectory)
+    return _result(xp, model, state, start, traced, trajectory, conc_trace, {
+        "iterations": it,
+        "lane_steps": lane_steps,
+        "logical_draws": lane_steps * draws_per_lane_step,
+        **({"nontrivial_draws": counter.nontrivial} if counter is not None else {}),
+    })
 
-    detected = detect_it >= 0
-    died = death_it >= 0
+
+def _bookkeep(xp: ModuleType, model: CompiledModel, state: _Lanes, it: int, initial: Any) -> Any:
+    """Detection, extinction before detection (restart or give up); returns the totals."""
+    total = state.counts.sum(axis=1)
+    growing = state.phase == GROWING
+    found = growing & (total >= model.detection_size)
+    extinct = growing & (total == 0)
+    state.restarts += extinct
+    give_up = (extinct & (state.restarts > model.max_restarts)) | (
+        growing & ~found & ~extinct & (it >= model.max_detection_steps)
+    )
+    relaunch = extinct & ~give_up
+    state.counts[relaunch] = initial
+    state.attempt_start = xp.where(relaunch, it, state.attempt_start)
+    state.phase[give_up] = FINISHED
+    state.phase[found] = TREATED
+    state.detect_it = xp.where(found, it, state.detect_it)
+    state.cells_at_detection[found] = state.counts[found]
+    # an undetected realization keeps the state it was given up in
+    state.cells_at_detection[give_up] = state.counts[give_up]
+    return total
+
+
+def _zero_after_cure(xp, model, state, trace_row, trajectory) -> None:
+    """A cured tumour has 0 cells from then on: known values, not missing ones (NaN stays
+    after death, where the simulation stopped)."""
+    (lanes,) = xp.nonzero(state.cured & (trace_row >= 0))
+    if lanes.size == 0:
+        return
+    rows = trace_row[lanes]
+    first = (state.end_it[lanes] - state.detect_it[lanes]) // model.trace_every_steps + 1
+    later = xp.arange(model.n_trace_times)[None, :] >= first[:, None]
+    trajectory[rows] = xp.where(later[:, :, None], 0.0, trajectory[rows])
+
+
+def _crowding(xp: ModuleType, model: CompiledModel, counts: Any, group_of: Any) -> Any | None:
+    """(A, G) crowding of each lane for the birth-rate reduction, or None (exponential)."""
+    law = model.growth_law
+    if law == "exponential":
+        return None
+    capacity = xp.asarray(model.carrying_capacity)
+    if law == "lotka_volterra":
+        sizes = (counts @ group_of).astype(xp.float64)
+        return (sizes @ xp.asarray(model.alpha).T) / capacity
+    total = counts.sum(axis=1).astype(xp.float64)[:, None]
+    if law == "logistic":
+        return total / capacity
+    # Gompertz: ln N / ln K (occupied lanes have N >= 1)
+    return xp.log(xp.maximum(total, 1.0)) / xp.log(capacity)
+
+
+def _result(xp, model, state, start, traced, trajectory, conc_trace, stats) -> EngineResult:
+    detected = state.detect_it >= 0
+    ended = state.end_it >= 0
+    died = ended & ~state.cured
     dt = model.dt
+    since_start = (state.end_it - state.detect_it) * dt
+    cells_at_start = xp.where(detected[:, None], state.cells_at_detection, 0)
+    resistant = xp.asarray(model.resistant)
+    resistant_at_start = ((cells_at_start > 0)[:, :, None] & resistant[None]).any(axis=1)
     return EngineResult(
-        realization=np.arange(start, start + n_real, dtype=np.int64),
+        realization=np.arange(start, start + detected.shape[0], dtype=np.int64),
         detected=to_host(detected),
-        time_to_detection=to_host(xp.where(detected, (detect_it - attempt_start) * dt, xp.nan)),
-        restarts=to_host(restarts),
-        cells_at_detection=to_host(cells_at_detection),
+        time_to_detection=to_host(
+            xp.where(detected, (state.detect_it - state.attempt_start) * dt, xp.nan)),
+        restarts=to_host(state.restarts),
+        cells_at_detection=to_host(state.cells_at_detection),
+        cells_at_start=to_host(cells_at_start),
+        resistant_at_start=to_host(resistant_at_start),
+        cured=to_host(state.cured),
+        time_to_cure=to_host(xp.where(state.cured, since_start, xp.nan)),
         died=to_host(died),
-        time_to_death=to_host(xp.where(died, (death_it - detect_it) * dt, xp.nan)),
+        time_to_death=to_host(xp.where(died, since_start, xp.nan)),
+        drug_exposure=to_host(state.auc),
         traced=traced,
         trajectory=to_host(trajectory),
-        stats={
-            "iterations": it,
-            "lane_steps": lane_steps,
-            "logical_draws": lane_steps * draws_per_lane_step,
-            **({"nontrivial_draws": counter.nontrivial} if counter is not None else {}),
-        },
+        concentration=to_host(conc_trace),
+        stats=stats,
     )

@@ -1,21 +1,24 @@
 """One step of the discrete-time multi-type branching process, vectorised over realizations.
 
-For every occupied (realization, cell type) pair with n cells, in one step of dt days:
+For every occupied (realization, cell type) pair with n cells, in one step of dt days, with
+the conditional probabilities of ``rates.py``:
 
-    births  B ~ Bin(n, b dt)                      each division replaces 1 cell by 2 daughters
-    deaths  D ~ Bin(n - B, d dt / (1 - b dt))
-    switch  S_k ~ Bin(n - B - D - sum_{k'<k} S_k', p_switch[k])   to phenotype k
-    stay    n - B - D - sum S_k
+    births   B ~ Bin(n, p_birth)                each division replaces 1 cell by 2 daughters
+    deaths   D ~ Bin(n - B, p_death)
+    switches S_k ~ Bin(n - B - D - ..., .)      to each other phenotype (increasing index)
+    moves    M_c ~ Bin(... , .)                 to each other compartment (increasing index)
+    stay     the rest
 
-The 2B daughters keep the parent's phenotype; each mutates at every free locus j
-independently with probability u_j. They are split exactly over the subsets of new mutations
-by a binary tree of binomials (locus by locus: every group so far splits into mutated /
-not mutated at locus j), which costs one non-trivial draw per locus in the common case where
-mutant groups are empty. All contributions are summed into the new counts with one bincount.
+The 2B daughters keep the parent's phenotype and compartment; each mutates at every free
+locus j independently with probability u_j. They are split exactly over the subsets of new
+mutations by a binary tree of binomials (locus by locus: every group so far splits into
+mutated / not mutated at locus j), one call per locus. All contributions are summed into the
+new counts with one bincount.
 
 Empty pairs are never touched (``nonzero`` selects occupied pairs) and draws with n = 0 or
 p in {0, 1} take no random numbers, so empty cell types cost next to nothing. Every draw is
 addressed by (cell type, event, step, realization): skipping one never shifts another.
+Cell type index = (genotype * P + phenotype) * C + compartment.
 """
 
 from __future__ import annotations
@@ -29,45 +32,47 @@ import numpy as np
 from oncosweep.gpu_engine import binomial as _binomial
 from oncosweep.gpu_engine import rng
 from oncosweep.gpu_engine.compile import CompiledModel
+from oncosweep.gpu_engine.rates import DeviceRates, conditional, pair_rates
 
 TYPE_SHIFT = rng.EVENT_BITS + rng.ATTEMPT_BITS  # slot = (type << TYPE_SHIFT) | (event << 8)
 
 
 @dataclass(frozen=True)
 class DeviceModel:
-    """The per-type arrays the step reads, on the array module's device."""
+    """What the step reads, on the array module's device."""
 
     n_types: int
     n_phenotypes: int
+    n_compartments: int
     genotype: Any
     phenotype: Any
-    p_birth: Any
-    p_death: Any
-    p_switch: Any
+    compartment: Any
     switch_ranks: tuple[int, ...]
+    migrate_ranks: tuple[int, ...]
     mutation_rate: tuple[float, ...]
+    rates: DeviceRates
 
     @classmethod
     def from_model(cls, model: CompiledModel, xp: ModuleType) -> DeviceModel:
+        can_switch = (model.switch_rate > 0) | (model.switch_rate_on_drug > 0)
         return cls(
             n_types=model.n_types,
             n_phenotypes=model.n_phenotypes,
+            n_compartments=model.n_compartments,
             genotype=xp.asarray(model.genotype),
             phenotype=xp.asarray(model.phenotype),
-            p_birth=xp.asarray(model.p_birth),
-            p_death=xp.asarray(model.p_death),
-            p_switch=xp.asarray(model.p_switch),
-            switch_ranks=_switch_ranks(model),
+            compartment=xp.asarray(model.compartment),
+            switch_ranks=_ranks(can_switch, model.phenotype),
+            migrate_ranks=_ranks(model.migration_rate > 0, model.compartment),
             mutation_rate=tuple(float(u) for u in model.mutation_rate),
+            rates=DeviceRates.from_model(model, xp),
         )
 
 
-def _switch_ranks(model: CompiledModel) -> tuple[int, ...]:
-    """Ranks r such that some cell type switches to its r-th phenotype other than its own."""
-    ranks = set()
-    for t, own in enumerate(model.phenotype):
-        for k in np.nonzero(model.p_switch[t] > 0)[0]:
-            ranks.add(int(k) - int(k > own))
+def _ranks(possible: np.ndarray, own: np.ndarray) -> tuple[int, ...]:
+    """Ranks r such that some type moves to its r-th target other than its own index."""
+    ranks = {int(k) - int(k > own[t]) for t in range(possible.shape[0])
+             for k in np.nonzero(possible[t])[0]}
     return tuple(sorted(ranks))
 
 
@@ -88,9 +93,12 @@ def branching_step(
     realization: Any,
     key: tuple[int, int],
     step: int,
+    conc: Any | None = None,
+    crowd: Any | None = None,
     counter: DrawCounter | None = None,
 ) -> Any:
-    """Counts after one step. ``counts``: (A, T) int64; ``realization``: (A,) uint64."""
+    """Counts after one step. ``counts``: (A, T) int64; ``realization``: (A,) uint64;
+    ``conc``: (A, D) midpoint drug concentrations or None; ``crowd``: (A, G) or None."""
     lanes, types = xp.nonzero(counts > 0)
     n_lanes, n_types = counts.shape
     if lanes.size == 0:
@@ -109,21 +117,34 @@ def branching_step(
             xp, key, slot_type | (event << rng.ATTEMPT_BITS), step, lane_real, size, p
         )
 
-    births = draw(rng.EVENT_BIRTH, n, dm.p_birth[types])
-    deaths = draw(rng.EVENT_DEATH, n - births, dm.p_death[types])
+    rates = pair_rates(xp, dm.rates, lanes, types, conc, crowd)
+    births = draw(rng.EVENT_BIRTH, n, rates.p_birth)
+    deaths = draw(rng.EVENT_DEATH, n - births, rates.p_death)
     stay = n - births - deaths
     row = lanes * n_types
     phen = dm.phenotype[types]
+    comp = dm.compartment[types]
+    n_comp = dm.n_compartments
+    left = rates.left
     index, value = [], []
-    # Switching in increasing target phenotype per cell type (the order of the conditional
-    # probabilities): call r draws every pair's r-th phenotype other than its own, so P - 1
-    # calls cover all pairs; the slot names the target phenotype, whichever call draws it.
+    # Switching, then migration, each in increasing target index per cell type (the order of
+    # the conditional probabilities): call r draws every pair's r-th target other than its
+    # own, so P - 1 (C - 1) calls cover all pairs; the slot names the target.
     for rank in dm.switch_ranks:
         target = rank + (phen <= rank)
-        moved = draw(rng.EVENT_SWITCH_BASE + target.astype(xp.uint64), stay,
-                     dm.p_switch[types, target])
+        p, left = conditional(xp, rates.switch[xp.arange(types.shape[0]), target], left,
+                              dm.rates.dt)
+        moved = draw(rng.EVENT_SWITCH_BASE + target.astype(xp.uint64), stay, p)
         stay = stay - moved
-        index.append(row + types + (target - phen))
+        index.append(row + types + (target - phen) * n_comp)
+        value.append(moved)
+    for rank in dm.migrate_ranks:
+        target = rank + (comp <= rank)
+        p, left = conditional(xp, rates.migration[xp.arange(types.shape[0]), target], left,
+                              dm.rates.dt)
+        moved = draw(rng.EVENT_MIGRATE_BASE + target.astype(xp.uint64), stay, p)
+        stay = stay - moved
+        index.append(row + types + (target - comp))
         value.append(moved)
     index.append(row + types)
     value.append(stay)
@@ -155,7 +176,7 @@ def branching_step(
             groups[new] = groups[new] - moved
             groups[new | (1 << j)] = moved
     for new, size in groups.items():
-        index.append(row + (geno | new) * dm.n_phenotypes + phen)
+        index.append(row + ((geno | new) * dm.n_phenotypes + phen) * n_comp + comp)
         value.append(size)
 
     # Float64 sums are exact: every count and partial sum is a whole number below 2**53.

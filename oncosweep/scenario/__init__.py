@@ -10,13 +10,31 @@
 Every problem in a scenario raises :class:`ScenarioError` whose ``errors`` are
 :class:`FieldError` ``(path, message)`` pairs such as
 ``tumour.loci[1].mutation_rate: must be in [0, 1], got 2.5``.
+
+Sections: ``tumour`` (cells, loci with resistance ``mechanisms``, phenotypes, compartments),
+``simulation``, ``trace``, ``growth`` (density dependence), ``immune``, ``drugs``, ``regimens``
+and ``treatment``; all but ``tumour`` and ``simulation`` are optional, and without them there
+is no therapy, growth is exponential and the tumour is one compartment.
 """
 
+from oncosweep.scenario._types import MAX_COMPARTMENTS
+from oncosweep.scenario.cells import CellType
+from oncosweep.scenario.compartments import Compartment, Migration, PopulationEntry
+from oncosweep.scenario.drugs import Dosing, Drug, Regimen, RegimenDrug, Treatment
 from oncosweep.scenario.errors import FieldError, ScenarioError
+from oncosweep.scenario.growth import CompetitionGroup, Growth, Immune
+from oncosweep.scenario.mechanisms import (
+    ApoptosisEvasion,
+    Bypass,
+    Efflux,
+    ImmuneEvasion,
+    Mechanism,
+    Target,
+)
 from oncosweep.scenario.model import Scenario
+from oncosweep.scenario.schedule import TreatmentSchedule
 from oncosweep.scenario.simulation import Simulation, Trace
 from oncosweep.scenario.tumour import (
-    CellType,
     Epistasis,
     Founder,
     Locus,
@@ -26,16 +44,35 @@ from oncosweep.scenario.tumour import (
 )
 
 __all__ = [
+    "MAX_COMPARTMENTS",
+    "ApoptosisEvasion",
+    "Bypass",
     "CellType",
+    "Compartment",
+    "CompetitionGroup",
+    "Dosing",
+    "Drug",
+    "Efflux",
     "Epistasis",
     "FieldError",
     "Founder",
+    "Growth",
+    "Immune",
+    "ImmuneEvasion",
     "Locus",
+    "Mechanism",
+    "Migration",
     "Phenotype",
+    "PopulationEntry",
+    "Regimen",
+    "RegimenDrug",
     "Scenario",
     "ScenarioError",
     "Simulation",
     "Switching",
+    "Target",
     "Trace",
+    "Treatment",
+    "TreatmentSchedule",
     "Tumour",
 ]

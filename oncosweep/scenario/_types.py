@@ -1,4 +1,4 @@
-"""Types shared by the scenario sections: numbers, whole counts, names, bounds, cell types.
+"""Types shared by the scenario sections: numbers, whole counts, names, bounds.
 
 YAML is forgiving in ways that trip scientists up, so the numeric types here are deliberate:
 
@@ -27,15 +27,19 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from oncosweep.gpu_engine.rng import MAX_LOCI, MAX_PHENOTYPES
+from oncosweep.gpu_engine.rng import MAX_CELL_TYPES, MAX_LOCI, MAX_PHENOTYPES
 
 __all__ = [
+    "MAX_CELL_TYPES",
+    "MAX_COMPARTMENTS",
     "MAX_LOCI",
     "MAX_PHENOTYPES",
     "Bounds",
-    "CellType",
+    "Cells",
+    "Concentration",
     "Days",
     "Factor",
+    "Fold",
     "Fraction",
     "Identifier",
     "JsonExtra",
@@ -46,11 +50,15 @@ __all__ = [
     "Rate",
     "ScenarioModel",
     "CellCount",
+    "CellCountOrZero",
     "NonNegativeRate",
+    "PositiveNumber",
     "as_integer",
     "as_number",
 ]
 
+#: Compartments per scenario (migration events use 8 event ids, see gpu_engine.rng).
+MAX_COMPARTMENTS = 8
 WILD_TYPE = "wt"
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
@@ -72,6 +80,21 @@ def as_number(value: Any) -> float:
     if not math.isfinite(result):
         raise PydanticCustomError("finite_number", "must be a finite number")
     return result
+
+
+def as_number_or_inf(value: Any) -> float:
+    """Like :func:`as_number`, but infinities (``.inf``, "inf") are accepted."""
+    if isinstance(value, str) and value.strip().lower() in (".inf", "+.inf"):
+        return math.inf
+    try:
+        return as_number(value)
+    except PydanticCustomError as exc:
+        if exc.type != "finite_number":
+            raise
+    number = float(value.strip() if isinstance(value, str) else value)
+    if math.isnan(number):
+        raise PydanticCustomError("number_type", "must be a number or .inf")
+    return number
 
 
 def as_integer(value: Any) -> int:
@@ -200,6 +223,14 @@ Probability = Annotated[Number, Bounds(ge=0, le=1)]
 Fraction = Annotated[Number, Bounds(ge=0, lt=1)]
 #: A multiplicative factor, >= 0.
 Factor = Annotated[Number, Bounds(ge=0)]
+#: A positive number (a Hill coefficient, a dose factor, ...), > 0.
+PositiveNumber = Annotated[Number, Bounds(gt=0)]
+#: A drug concentration in the user's unit "conc" (or conc per day), > 0.
+Concentration = Annotated[Number, Bounds(gt=0)]
+#: A number of cells that need not be whole (a carrying capacity), > 0.
+Cells = Annotated[Number, Bounds(gt=0)]
+#: A fold change >= 1; ``.inf`` is allowed.
+Fold = Annotated[float, BeforeValidator(as_number_or_inf), Bounds(ge=1)]
 #: A duration in days, > 0.
 Days = Annotated[Number, Bounds(gt=0)]
 #: A duration in days, >= 0.
@@ -209,6 +240,8 @@ NonNegativeInt = Annotated[Integer, Bounds(ge=0, le=2**31 - 1)]
 
 #: A number of cells, a whole number in [1, 1e15].
 CellCount = Annotated[Integer, Bounds(ge=1, le=1e15)]
+#: A number of cells, a whole number in [0, 1e15].
+CellCountOrZero = Annotated[Integer, Bounds(ge=0, le=1e15)]
 
 #: A name: a letter followed by letters, digits, '_', '.' or '-'.
 Identifier = Annotated[
@@ -218,26 +251,6 @@ Identifier = Annotated[
 LocusName = Annotated[
     Identifier, AfterValidator(_not_wild_type), JsonExtra({"not": {"const": WILD_TYPE}})
 ]
-
-
-@dataclass(frozen=True)
-class CellType:
-    """One resolved cell type (genotype x phenotype) with its rates."""
-
-    index: int
-    """Position in ``Tumour.cell_types()``: ``genotype * n_phenotypes + phenotype``."""
-    label: str
-    """``wt/proliferating``, ``R1+R2/persister``, ..."""
-    genotype: int
-    """Bit mask of the mutated loci (bit j = locus j)."""
-    phenotype: int
-    """Index into ``tumour.phenotypes``."""
-    birth_rate: float
-    """Division rate, per day."""
-    death_rate: float
-    """Death rate, per day."""
-    switching: tuple[float, ...]
-    """Switching rate to each phenotype index, per cell per day (0.0 for its own phenotype)."""
 
 
 class ScenarioModel(BaseModel):

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
@@ -149,43 +149,46 @@ def short_repr(value: Any) -> str:
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
-def raise_problems(problems: Sequence[Problem]) -> None:
+def raise_problems(problems: Sequence[Problem], *, absolute: bool = False) -> None:
     """Raise the cross-field ``problems`` (if any) as one pydantic error for this model.
 
     :func:`errors_from_validation` expands it into one :class:`FieldError` per problem, with
-    the problem's location appended to the model's path.
+    the problem's location appended to the model's path, or, if ``absolute``, as it is (for a
+    check that reports on an earlier section, e.g. a drugs check at ``tumour.loci[0]...``).
     """
     if problems:
         loc, message = problems[0]
         summary = f"{format_path(loc)}: {message}"
         if len(problems) > 1:
             summary += f" (and {len(problems) - 1} more problems)"
-        raise PydanticCustomError(
-            PROBLEMS_TYPE, "{summary}", {"summary": summary, "problems": tuple(problems)}
-        )
+        context = {"summary": summary, "problems": tuple(problems), "absolute": absolute}
+        raise PydanticCustomError(PROBLEMS_TYPE, "{summary}", context)
 
 
 def errors_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[FieldError]:
     """Translate a pydantic ``ValidationError`` raised by ``root`` into field errors."""
-    errors = exc.errors()
+    errors = [(_walk(root, tuple(e["loc"]))[0], e) for e in exc.errors()]
     # a misspelt key explains the "missing" error of the key it was meant to be: report it once
     hints = {
-        (tuple(e["loc"][:-1]), _suggest(root, tuple(e["loc"])))
-        for e in errors
+        (loc[:-1], _suggest(root, tuple(e["loc"])))
+        for loc, e in errors
         if e["type"] == "extra_forbidden"
     }
     result: list[FieldError] = []
-    for err in errors:
-        loc = tuple(err["loc"])
+    for loc, err in errors:
         ctx = err.get("ctx") or {}
         if err["type"] == PROBLEMS_TYPE:
-            result += [FieldError(format_path(loc + tuple(sub)), m) for sub, m in ctx["problems"]]
+            base = () if ctx.get("absolute") else loc
+            result += [FieldError(format_path(base + tuple(sub)), m) for sub, m in ctx["problems"]]
             continue
         if err["type"] == "missing" and loc and (loc[:-1], loc[-1]) in hints:
             continue
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            result.append(_tag_error(loc, err, ctx))
+            continue
         message = _message(err, ctx)
         if err["type"] == "extra_forbidden":
-            suggestion = _suggest(root, loc)
+            suggestion = _suggest(root, tuple(err["loc"]))
             message += f" (did you mean {suggestion!r}?)" if suggestion else ""
         elif err["type"] not in _NO_GOT and "input" in err and not re.search(r"\bgot\b", message):
             message += f", got {short_repr(err['input'])}"
@@ -193,11 +196,23 @@ def errors_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[
     return result
 
 
+def _tag_error(loc: Loc, err: Any, ctx: dict[str, Any]) -> FieldError:
+    """``mechanisms[0].type: must be one of a, b, got 'c'`` for a discriminated union."""
+    key = str(ctx.get("discriminator", "type")).strip("'")
+    path = format_path((*loc, key))
+    value = err["input"].get(key) if isinstance(err.get("input"), dict) else None
+    if err["type"] == "union_tag_not_found" or value is None:
+        return FieldError(path, _TEMPLATES["missing"])
+    expected = str(ctx.get("expected_tags", "")).replace("'", "")
+    return FieldError(path, f"must be one of {expected}, got {short_repr(value)}")
+
+
 def _message(err: Any, ctx: dict[str, Any]) -> str:
     template = _TEMPLATES.get(err["type"])
     if template is not None:
         try:
-            return template.format(**{k: _ctx_value(v) for k, v in ctx.items()})
+            text = template.format(**{k: _ctx_value(v) for k, v in ctx.items()})
+            return text.replace(" 1 items", " 1 item")
         except (KeyError, IndexError, ValueError):
             pass
     message = str(err["msg"])
@@ -217,7 +232,7 @@ def _ctx_value(value: Any) -> Any:
 
 def _suggest(root: type[BaseModel], loc: Loc) -> str | None:
     """The known field name closest to the unknown key at ``loc``, if any is close."""
-    model = _model_at(root, loc[:-1])
+    model = _walk(root, loc)[1]
     key = loc[-1] if loc else None
     if model is None or not isinstance(key, str):
         return None
@@ -226,24 +241,41 @@ def _suggest(root: type[BaseModel], loc: Loc) -> str | None:
     return close[0] if close else None
 
 
-def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = root
+def _walk(root: type[BaseModel], loc: Loc) -> tuple[Loc, type[BaseModel] | None]:
+    """``loc`` without the tags pydantic puts in after a discriminated union (``[0].target``),
+    and the model that holds (or should hold) the last key of ``loc``."""
+    clean: list[str | int] = []
+    models: list[type[BaseModel]] = [root]
+    holder: type[BaseModel] | None = None
     for part in loc:
         if isinstance(part, int):
+            clean.append(part)
             continue
-        assert model is not None
-        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
-        model = _find_model(field.annotation) if field is not None else None
-        if model is None:
-            return None
-    return model
+        tagged = [m for m in models if part in _tags(m)] if len(models) > 1 else []
+        found = [(m, f) for m in models for n, f in m.model_fields.items() if part in (n, f.alias)]
+        if tagged:
+            models = tagged[:1]
+            continue
+        if found:
+            holder, models = found[0][0], _models(found[0][1].annotation)
+        else:
+            holder, models = (models[0] if len(models) == 1 else None), []
+        clean.append(part)
+    return tuple(clean), holder
 
 
-def _find_model(annotation: Any) -> type[BaseModel] | None:
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    """Every model class in a (possibly nested, union or sequence) type annotation."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _find_model(arg)
-        if found is not None:
-            return found
-    return None
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models(arg)]
+
+
+def _tags(model: type[BaseModel]) -> set[Any]:
+    """The values of the model's ``Literal`` fields: its tags in a discriminated union."""
+    return {
+        value
+        for f in model.model_fields.values()
+        if get_origin(f.annotation) is Literal
+        for value in get_args(f.annotation)
+    }

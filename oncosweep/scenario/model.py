@@ -3,32 +3,38 @@
 Each section is a model in its own module; ``Scenario`` composes them. Checks that involve two
 sections live in a ``field_validator`` of the later section and read the earlier ones from
 ``info.data``, which holds only sections that validated, so a broken section never causes a
-cascade of confusing follow-up errors. Adding a section (drugs, strategy, ...) is a field here,
-plus such a validator where it depends on earlier sections.
+cascade of confusing follow-up errors. Adding a section (strategy, ...) is a field here, plus
+such a validator where it depends on earlier sections. A check that finds a problem in an
+earlier section (a mechanism naming an unknown drug, a time step too long for the drugs) runs
+in the validator of the last section it needs and reports the earlier section's path.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from oncosweep.scenario._types import ScenarioModel
+from oncosweep.scenario.cells import CellType, resolve_cell_types
+from oncosweep.scenario.drugs import Drug, Regimen, Treatment
 from oncosweep.scenario.errors import (
     FieldError,
-    Problem,
     ScenarioError,
     errors_from_validation,
     raise_problems,
     short_repr,
 )
-from oncosweep.scenario.simulation import Simulation, Trace, round_3_digits
-from oncosweep.scenario.tumour import CellType, Tumour
+from oncosweep.scenario.growth import Growth, Immune
+from oncosweep.scenario.schedule import TreatmentSchedule, build_schedule
+from oncosweep.scenario.simulation import Simulation, Trace
+from oncosweep.scenario.therapy_checks import drug_problems, regimen_problems, time_step_problems
+from oncosweep.scenario.tumour import Tumour
+from oncosweep.scenario.tumour_checks import listing
 
 __all__ = ["Scenario", "time_step_problems"]
 
@@ -45,19 +51,21 @@ class Scenario(ScenarioModel):
     description: str = ""
     """Free text."""
     tumour: Tumour
-    """The tumour: cells, rates, loci, phenotypes."""
+    """The tumour: cells, rates, loci, phenotypes, compartments."""
     simulation: Simulation
     """Time step and time budgets."""
     trace: Trace = Trace()
     """Which realizations record trajectories (default: none)."""
-
-    @field_validator("simulation")
-    @classmethod
-    def _step_fits_rates(cls, simulation: Simulation, info: ValidationInfo) -> Simulation:
-        tumour = info.data.get("tumour")
-        if tumour is not None:
-            raise_problems(time_step_problems(tumour, simulation))
-        return simulation
+    growth: Growth = Growth()
+    """Density dependence of growth (default: exponential)."""
+    immune: Immune | None = None
+    """Immune killing (null: none)."""
+    drugs: tuple[Drug, ...] = Field(default=(), validate_default=True)
+    """The drugs, with their standard dosing."""
+    regimens: tuple[Regimen, ...] = ()
+    """Named drug combinations."""
+    treatment: Treatment | None = None
+    """The regimen given from detection to the horizon (null: no therapy)."""
 
     @field_validator("trace")
     @classmethod
@@ -66,6 +74,58 @@ class Scenario(ScenarioModel):
         if simulation is not None:
             raise_problems(trace.every_problems(simulation.dt))
         return trace
+
+    @field_validator("growth")
+    @classmethod
+    def _growth_fits_tumour(cls, growth: Growth, info: ValidationInfo) -> Growth:
+        tumour = info.data.get("tumour")
+        if tumour is not None:
+            raise_problems(growth.reference_problems(tumour.locus_names, tumour.detection_size))
+        return growth
+
+    @field_validator("immune")
+    @classmethod
+    def _tumour_outgrows_immune(cls, immune: Immune | None, info: ValidationInfo) -> Immune | None:
+        tumour = info.data.get("tumour")
+        if tumour is None or immune is None:
+            return immune
+        if sum(tumour.initial_counts().values()) < tumour.detection_size:
+            types = resolve_cell_types(tumour, None, immune)
+            growth = tumour.founder_growth_rate(types) + 0.0  # + 0.0: no "-0"
+            if growth <= 0:
+                message = (
+                    f"the initial cells cannot outgrow the immune kill (net growth rate "
+                    f"{growth:.3g} per day <= 0), so the tumour never reaches detection_size"
+                )
+                raise_problems([(("kill_rate",), message)])
+        return immune
+
+    @field_validator("drugs")
+    @classmethod
+    def _drugs_fit(cls, drugs: tuple[Drug, ...], info: ValidationInfo) -> tuple[Drug, ...]:
+        raise_problems(drug_problems(drugs, info.data), absolute=True)
+        return drugs
+
+    @field_validator("regimens")
+    @classmethod
+    def _regimens_fit(
+        cls, regimens: tuple[Regimen, ...], info: ValidationInfo
+    ) -> tuple[Regimen, ...]:
+        drugs = info.data.get("drugs")
+        if drugs is not None:
+            raise_problems(regimen_problems(regimens, drugs))
+        return regimens
+
+    @field_validator("treatment")
+    @classmethod
+    def _known_regimen(cls, treatment: Treatment | None, info: ValidationInfo) -> Treatment | None:
+        regimens = info.data.get("regimens")
+        if treatment is not None and regimens is not None:
+            names = [r.name for r in regimens]
+            if treatment.regimen not in names:
+                message = f"unknown regimen {treatment.regimen!r} {listing('regimens', names)}"
+                raise_problems([(("regimen",), message)])
+        return treatment
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -122,8 +182,8 @@ class Scenario(ScenarioModel):
     # ----------------------------------------------------------------- export
     def to_yaml(self) -> str:
         """The scenario as YAML text (all fields, YAML names); reads back to an equal object."""
-        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        data = _string_keys(self.model_dump(by_alias=True, exclude_none=True))  # tuples -> lists
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)  # inf -> .inf
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
@@ -132,32 +192,24 @@ class Scenario(ScenarioModel):
 
     # ----------------------------------------------------------------- resolved model
     def cell_types(self) -> list[CellType]:
-        """All cell types (genotype x phenotype) with their rates; see :class:`CellType`."""
-        return self.tumour.cell_types()
+        """All cell types (genotype x phenotype x compartment) with their rates and drug
+        factors; see :class:`~oncosweep.scenario.cells.CellType`."""
+        return resolve_cell_types(self.tumour, self.growth, self.immune, self.drugs)
 
     def founder_type_index(self) -> int:
         """Index into :meth:`cell_types` of the founder cell type."""
         return self.tumour.founder_type_index()
 
+    def initial_counts(self) -> dict[int, int]:
+        """Cell type index -> cells at time 0 and at every restart (only types with cells > 0):
+        ``initial_population``, else ``{founder_type_index(): initial_cells}``."""
+        return self.tumour.initial_counts()
 
-def time_step_problems(tumour: Tumour, simulation: Simulation) -> list[Problem]:
-    """A problem at ``dt`` when some cell type's event probabilities in one step exceed 1."""
-    totals = [(ct.birth_rate + ct.death_rate + sum(ct.switching), ct) for ct in tumour.cell_types()]
-    total, worst = max(totals, key=lambda pair: pair[0])
-    dt = simulation.dt
-    if total * dt <= 1:
-        return []
-    if not math.isfinite(total) or not math.isfinite(1 / total) or 1 / total == 0:
-        return [(("dt",), f"the rates of cell type {worst.label!r} are too large")]
-    shown = next(text for digits in range(3, 18) if float(text := f"{total * dt:.{digits}g}") > 1)
-    fix = round_3_digits(1 / total, up=False, ok=lambda step: total * step <= 1)
-    return [
-        (
-            ("dt",),
-            f"(birth + death + switching) * dt = {shown} > 1 for cell type {worst.label!r}; "
-            f"reduce dt to <= {fix} days",
-        )
-    ]
+    def treatment_schedule(self) -> TreatmentSchedule | None:
+        """The treatment resolved per drug, in steps (None without a ``treatment`` section)."""
+        if self.treatment is None:
+            return None
+        return build_schedule(self.treatment, self.regimens, self.drugs, self.simulation.dt)
 
 
 def _sections(model: type[ScenarioModel]) -> str:

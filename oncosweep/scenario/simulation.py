@@ -20,7 +20,7 @@ from oncosweep.scenario._types import (
 )
 from oncosweep.scenario.errors import Problem, raise_problems, short_repr
 
-__all__ = ["MAX_STEPS", "Simulation", "Trace", "round_3_digits"]
+__all__ = ["MAX_STEPS", "Simulation", "Trace", "round_3_digits", "whole_steps"]
 
 #: Pre-detection plus post-detection steps must stay below this (32-bit step counters).
 MAX_STEPS = 2**31
@@ -136,12 +136,9 @@ class Trace(ScenarioModel):
     def every_problems(self, dt: float) -> list[Problem]:
         """A problem at ``every`` unless it is a whole multiple (>= 1) of ``dt``."""
         every = self.every
-        if every is None:
+        if every is None or whole_steps(every, dt) not in (None, 0):
             return []
-        n = math.floor(every / dt + 0.5)
-        if n >= 1 and abs(every - n * dt) <= _EVERY_RTOL * every:
-            return []
-        if n < 1 or every < dt:
+        if every < dt:
             return [(("every",), f"must be >= dt ({dt:g} days), got {every:g}")]
         low = math.floor(every / dt)
         return [
@@ -151,3 +148,9 @@ class Trace(ScenarioModel):
                 f"{(low + 1) * dt:.6g}, got {every:g}",
             )
         ]
+
+
+def whole_steps(days: float, dt: float) -> int | None:
+    """``n`` if ``days`` is ``n * dt`` for a whole ``n >= 0`` (to 1e-9 relative), else None."""
+    n = math.floor(days / dt + 0.5)
+    return n if abs(days - n * dt) <= _EVERY_RTOL * days else None

@@ -1,25 +1,25 @@
-"""The ``tumour`` section: loci, genotypes, phenotypes and the resolved cell types.
+"""The ``tumour`` section: loci, genotypes, phenotypes, compartments, the initial population.
 
 Genotypes are bit masks over the loci (bit j set = locus j mutated, loci in YAML order). Cell
-types are genotype x phenotype, indexed ``genotype * n_phenotypes + phenotype``;
-:meth:`Tumour.cell_types` is the single source of truth for their rates.
+types are genotype x phenotype x compartment, indexed
+``(genotype * n_phenotypes + phenotype) * n_compartments + compartment``;
+:func:`~oncosweep.scenario.cells.resolve_cell_types` is the single source of truth for their
+rates (:meth:`Tumour.cell_types` gives them without drugs, immune kill or competition groups).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from oncosweep.scenario._types import (
+    MAX_COMPARTMENTS,
     MAX_LOCI,
     MAX_PHENOTYPES,
     WILD_TYPE,
     CellCount,
-    CellType,
     Factor,
     Fraction,
     Identifier,
@@ -29,7 +29,11 @@ from oncosweep.scenario._types import (
     Rate,
     ScenarioModel,
 )
-from oncosweep.scenario.errors import Loc, Problem, raise_problems
+from oncosweep.scenario.cells import CellType, growth_rate, resolve_cell_types
+from oncosweep.scenario.compartments import Compartment, Migration, PopulationEntry
+from oncosweep.scenario.errors import raise_problems
+from oncosweep.scenario.mechanisms import Mechanism
+from oncosweep.scenario.tumour_checks import tumour_problems
 
 __all__ = ["CellType", "Epistasis", "Founder", "Locus", "Phenotype", "Switching", "Tumour"]
 
@@ -43,6 +47,9 @@ class Locus(ScenarioModel):
     """Probability that the locus mutates, per daughter cell, in [0, 1]."""
     fitness_cost: Fraction = 0.0
     """Fraction in [0, 1): a mutated locus multiplies the birth rate by (1 - fitness_cost)."""
+    mechanisms: tuple[Mechanism, ...] = ()
+    """How the mutated locus changes drug and immune effects (factors of all mutated loci
+    multiply): target, bypass, efflux, apoptosis_evasion, immune_evasion."""
 
 
 class Epistasis(ScenarioModel):
@@ -71,6 +78,8 @@ class Phenotype(ScenarioModel):
     """Multiplies the genotype's birth rate, >= 0."""
     death_factor: Factor = 1.0
     """Multiplies the genotype's death rate, >= 0."""
+    drug_effect_factor: Probability = 1.0
+    """Multiplies the effect of every drug (drug tolerance), in [0, 1]."""
 
 
 class Switching(ScenarioModel):
@@ -81,7 +90,14 @@ class Switching(ScenarioModel):
     to: str
     """Phenotype switched to."""
     rate: NonNegativeRate
-    """Switching rate, per cell per day."""
+    """Switching rate without drugs, per cell per day."""
+    rate_on_drug: NonNegativeRate | None = None
+    """Switching rate at full drug activity, per cell per day (null: same as rate)."""
+
+    @property
+    def on_drug(self) -> float:
+        """Switching rate at full drug activity, per cell per day."""
+        return self.rate if self.rate_on_drug is None else self.rate_on_drug
 
 
 class Founder(ScenarioModel):
@@ -91,15 +107,20 @@ class Founder(ScenarioModel):
     """Mutated locus names ([] = wild type)."""
     phenotype: str | None = None
     """Phenotype name (null: the first phenotype)."""
+    compartment: str | None = None
+    """Compartment name (null: the first compartment)."""
 
 
 class Tumour(ScenarioModel):
-    """The tumour: founder population, sizes, rates, loci, epistasis, phenotypes."""
+    """The tumour: initial cells, sizes, rates, loci, epistasis, phenotypes, compartments."""
 
     initial_cells: CellCount = 1
     """Cells of the founder cell type at time 0 (and at every restart)."""
     founder: Founder = Founder()
-    """Founder cell type (default: wild type in the first phenotype)."""
+    """Founder cell type (default: wild type, first phenotype, first compartment)."""
+    initial_population: tuple[PopulationEntry, ...] | None = None
+    """Cells per cell type at time 0 and at every restart; replaces founder and initial_cells
+    (null: initial_cells founder cells)."""
     detection_size: CellCount
     """Tumour size at detection, when treatment starts, in cells."""
     lethal_size: CellCount = 10**12
@@ -116,6 +137,10 @@ class Tumour(ScenarioModel):
     """Phenotypes (at most 8); the first is the default."""
     switching: tuple[Switching, ...] = ()
     """Phenotype switching rates."""
+    compartments: tuple[Compartment, ...] = (Compartment(name="bulk"),)
+    """Spatial compartments (at most 8); the first is the default."""
+    migration: tuple[Migration, ...] = ()
+    """Migration rates between compartments."""
 
     @field_validator("loci")
     @classmethod
@@ -138,9 +163,21 @@ class Tumour(ScenarioModel):
             )
         return phenotypes
 
+    @field_validator("compartments")
+    @classmethod
+    def _few_compartments(cls, comps: tuple[Compartment, ...]) -> tuple[Compartment, ...]:
+        if not comps:
+            raise PydanticCustomError("too_short", "at least one compartment is required")
+        if len(comps) > MAX_COMPARTMENTS:
+            raise PydanticCustomError(
+                "too_long",
+                f"at most {MAX_COMPARTMENTS} compartments are supported, got {len(comps)}",
+            )
+        return comps
+
     @model_validator(mode="after")
     def _consistent(self) -> Tumour:
-        raise_problems(_problems(self))
+        raise_problems(tumour_problems(self))
         return self
 
     @property
@@ -153,6 +190,11 @@ class Tumour(ScenarioModel):
         """Phenotype names in YAML (index) order."""
         return [phenotype.name for phenotype in self.phenotypes]
 
+    @property
+    def compartment_names(self) -> list[str]:
+        """Compartment names in YAML (index) order."""
+        return [compartment.name for compartment in self.compartments]
+
     def genotype_bits(self, names: Iterable[str]) -> int:
         """Bit mask of a genotype given as locus names."""
         return sum(1 << self.locus_names.index(name) for name in set(names))
@@ -162,123 +204,43 @@ class Tumour(ScenarioModel):
         names = [name for j, name in enumerate(self.locus_names) if bits >> j & 1]
         return "+".join(names) or WILD_TYPE
 
+    def cell_type_labels(self) -> list[str]:
+        """The labels of all cell types, ordered by index (see :meth:`cell_types`)."""
+        comps = (
+            [f"@{name}" for name in self.compartment_names] if len(self.compartments) > 1 else [""]
+        )
+        return [
+            f"{self.genotype_label(bits)}/{phen}{comp}"
+            for bits in range(2 ** len(self.loci))
+            for phen in self.phenotype_names
+            for comp in comps
+        ]
+
     def cell_types(self) -> list[CellType]:
-        """All ``2**n_loci * n_phenotypes`` cell types, ordered by index."""
-        overrides = {self.genotype_bits(e.genotype): e for e in self.epistasis}
-        n_phen = len(self.phenotypes)
-        switch = np.zeros((n_phen, n_phen))
-        for s in self.switching:
-            switch[self.phenotype_names.index(s.from_), self.phenotype_names.index(s.to)] = s.rate
-        result = []
-        for bits in range(2 ** len(self.loci)):
-            birth = self.birth_rate * math.prod(
-                1.0 - locus.fitness_cost for j, locus in enumerate(self.loci) if bits >> j & 1
-            )
-            death = self.death_rate
-            override = overrides.get(bits)
-            if override is not None:
-                birth = birth if override.birth_rate is None else override.birth_rate
-                death = death if override.death_rate is None else override.death_rate
-            for p, phen in enumerate(self.phenotypes):
-                result.append(
-                    CellType(
-                        index=bits * n_phen + p,
-                        label=f"{self.genotype_label(bits)}/{phen.name}",
-                        genotype=bits,
-                        phenotype=p,
-                        birth_rate=birth * phen.birth_factor,
-                        death_rate=death * phen.death_factor,
-                        switching=tuple(float(x) for x in switch[p]),
-                    )
-                )
-        return result
+        """All cell types, ordered by index, without drugs, immune kill or growth groups
+        (``Scenario.cell_types()`` resolves those)."""
+        return resolve_cell_types(self)
 
     def founder_type_index(self) -> int:
         """Index into :meth:`cell_types` of the founder cell type."""
-        phenotype = self.founder.phenotype
+        phenotype, compartment = self.founder.phenotype, self.founder.compartment
         p = 0 if phenotype is None else self.phenotype_names.index(phenotype)
-        return self.genotype_bits(self.founder.genotype) * len(self.phenotypes) + p
+        c = 0 if compartment is None else self.compartment_names.index(compartment)
+        bits = self.genotype_bits(self.founder.genotype)
+        return (bits * len(self.phenotypes) + p) * len(self.compartments) + c
 
-    def founder_growth_rate(self) -> float:
-        """Dominant eigenvalue of the founder's mean-rate matrix, per day (mutations ignored).
+    def initial_counts(self) -> dict[int, int]:
+        """Cell type index -> cells at time 0 and at every restart (types with cells > 0)."""
+        if self.initial_population is None:
+            return {self.founder_type_index(): self.initial_cells}
+        index = {label: i for i, label in enumerate(self.cell_type_labels())}
+        return {index[e.cell_type]: e.cells for e in self.initial_population if e.cells > 0}
 
-        Over the phenotypes of the founder genotype that the founder phenotype can reach by
-        switching: ``A[i, i] = b_i - d_i - sum_k s_ik`` and ``A[k, i] += s_ik``.
+    def founder_growth_rate(self, types: list[CellType] | None = None) -> float:
+        """Net growth rate of the initial population, per day (mutations and drugs ignored).
+
+        The largest :func:`~oncosweep.scenario.cells.growth_rate` of the initially occupied
+        cell types, from ``types`` (default: :meth:`cell_types`).
         """
-        n_phen = len(self.phenotypes)
-        founder = self.founder_type_index()
-        block = self.cell_types()[founder - founder % n_phen :][:n_phen]
-        reach = {founder % n_phen}
-        while new := {k for i in reach for k, s in enumerate(block[i].switching) if s > 0} - reach:
-            reach |= new
-        a = np.zeros((n_phen, n_phen))
-        for i in reach:
-            a[i, i] = block[i].birth_rate - block[i].death_rate - sum(block[i].switching)
-            for k in reach:
-                a[k, i] += block[i].switching[k]
-        a = a[np.ix_(sorted(reach), sorted(reach))]
-        if not np.all(np.isfinite(a)):
-            return math.inf  # absurd rates: the time-step check reports them
-        return float(np.max(np.linalg.eigvals(a).real))
-
-
-def _listing(kind: str, names: list[str]) -> str:
-    return f"({kind}: {', '.join(names)})" if names else f"(no {kind} are defined)"
-
-
-def _problems(t: Tumour) -> list[Problem]:
-    """Cross-field problems of a structurally valid tumour section."""
-    out: list[Problem] = []
-    loci, phens = t.locus_names, t.phenotype_names
-    for kind, noun, names in (("loci", "locus", loci), ("phenotypes", "phenotype", phens)):
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                out.append(((kind, i, "name"), f"duplicate {noun} name {name!r}"))
-
-    def genotype(loc: Loc, names: tuple[str, ...]) -> None:
-        for i, name in enumerate(names):
-            if name not in loci:
-                out.append((loc, f"unknown locus {name!r} {_listing('loci', loci)}"))
-            elif name in names[:i]:
-                out.append((loc, f"locus {name!r} is listed twice"))
-
-    def phenotype(loc: Loc, name: str | None) -> None:
-        if name is not None and name not in phens:
-            out.append((loc, f"unknown phenotype {name!r} {_listing('phenotypes', phens)}"))
-
-    genotype(("founder", "genotype"), t.founder.genotype)
-    phenotype(("founder", "phenotype"), t.founder.phenotype)
-    seen: dict[frozenset[str], int] = {}
-    for i, entry in enumerate(t.epistasis):
-        genotype(("epistasis", i, "genotype"), entry.genotype)
-        first = seen.setdefault(frozenset(entry.genotype), i)
-        if first != i:
-            label = "+".join(sorted(set(entry.genotype))) or WILD_TYPE
-            again = f"(already given in tumour.epistasis[{first}])"
-            out.append((("epistasis", i, "genotype"), f"duplicate genotype {label} {again}"))
-    pairs: dict[tuple[str, str], int] = {}
-    for i, sw in enumerate(t.switching):
-        phenotype(("switching", i, "from"), sw.from_)
-        phenotype(("switching", i, "to"), sw.to)
-        first = pairs.setdefault((sw.from_, sw.to), i)
-        if sw.from_ == sw.to:
-            out.append((("switching", i, "to"), f"must differ from 'from' ({sw.from_})"))
-        elif first != i:
-            again = f"(already given in tumour.switching[{first}])"
-            out.append((("switching", i), f"duplicate switch {sw.from_} -> {sw.to} {again}"))
-    names_resolve = not out  # the founder type and all cell types are well defined
-    if t.detection_size < t.initial_cells:
-        got = f"got {t.detection_size}"
-        out.append((("detection_size",), f"must be >= initial_cells ({t.initial_cells}), {got}"))
-    if t.lethal_size <= t.detection_size:
-        got = f"got {t.lethal_size}"
-        out.append((("lethal_size",), f"must be > detection_size ({t.detection_size}), {got}"))
-    growth = t.founder_growth_rate() + 0.0 if names_resolve else 1.0  # + 0.0: no "-0"
-    if growth <= 0:
-        label = t.cell_types()[t.founder_type_index()].label
-        message = (
-            f"the founder cell type {label!r} cannot grow (net growth rate {growth:.3g} per day "
-            "<= 0), so the tumour never reaches detection_size"
-        )
-        out.append((("birth_rate",), message))
-    return out
+        types = self.cell_types() if types is None else types
+        return max(growth_rate(types, index) for index in self.initial_counts())

@@ -1,0 +1,181 @@
+"""Per-step event probabilities of occupied (realization, cell type) pairs.
+
+For a cell of type t in realization r during one step of dt days, the competing events are
+divide, die, switch to each other phenotype, migrate to each other compartment, or nothing:
+
+    crowding pressure  q = max(0, b_t - d_t) * crowd
+    birth  b = max(0, b_t - q),  then cytostatic drugs:  b *= prod_i (1 - E_i)  (bliss)
+                                                          or  (1 - max E_i)  (highest single agent)
+    death  d = d_t + max(0, q - b_t)     (pressure that birth cannot absorb)
+    p_birth = b dt
+    p_die   = (d + immune_t) dt + K,     K = 1 - prod_i (1 - E_i dt)  (bliss)  or  max E_i dt
+                                          over kill-mode drugs
+    switch to phenotype k: rate s_k + (s_k_on_drug - s_k) * a,  a = drug activity in [0, 1]
+    migrate to compartment c: rate m_c
+
+with E_i = emax_i * effect_factor[t, i] * occupancy(C_i(r) * conc_factor[t, i], ic50[t, i]).
+``crowd`` is N / K (logistic), ln N / ln K (Gompertz) or sum_h alpha_gh N_h / K_g
+(Lotka–Volterra, group g of type t), so that the mean dynamics follow the ODEs of
+docs/model.md. The draws are a chain of conditional binomials, so this module returns
+conditional probabilities: p_death = p_die / (1 - p_birth), then each switch and migration
+given none of the events before it (in increasing target index).
+
+Without drugs and crowding every probability equals the constant one of the plain
+branching process, bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from oncosweep.gpu_engine.compile import CompiledModel
+from oncosweep.gpu_engine.pharmacology import occupancy
+
+
+@dataclass(frozen=True)
+class DeviceRates:
+    """The per-type arrays that rates are formed from, on the array module's device."""
+
+    dt: float
+    law: str
+    combination: str
+    birth: Any
+    death: Any
+    immune: Any
+    has_immune: bool
+    switch: Any
+    switch_on_drug: Any
+    drug_sensitive_switching: bool
+    migration: Any
+    group: Any
+    conc_factor: Any
+    ic50: Any
+    effect_factor: Any
+    drug_kill: tuple[bool, ...]
+    emax: tuple[float, ...]
+    hill: tuple[float, ...]
+
+    @classmethod
+    def from_model(cls, model: CompiledModel, xp: ModuleType) -> DeviceRates:
+        return cls(
+            dt=model.dt,
+            law=model.growth_law,
+            combination=model.combination,
+            birth=xp.asarray(model.birth_rate),
+            death=xp.asarray(model.death_rate),
+            immune=xp.asarray(model.immune_kill),
+            has_immune=bool(np.any(model.immune_kill > 0)),
+            switch=xp.asarray(model.switch_rate),
+            switch_on_drug=xp.asarray(model.switch_rate_on_drug),
+            drug_sensitive_switching=bool(np.any(model.switch_rate_on_drug != model.switch_rate)),
+            migration=xp.asarray(model.migration_rate),
+            group=xp.asarray(model.group),
+            conc_factor=xp.asarray(model.conc_factor),
+            ic50=xp.asarray(model.ic50),
+            effect_factor=xp.asarray(model.effect_factor),
+            drug_kill=tuple(bool(k) for k in model.drug_kill),
+            emax=tuple(float(e) for e in model.emax),
+            hill=tuple(float(h) for h in model.hill),
+        )
+
+
+@dataclass
+class PairRates:
+    """Conditional per-step probabilities of the occupied pairs."""
+
+    p_birth: Any
+    p_die: Any  # unconditional death probability of the step
+    p_death: Any  # conditional on no division: p_die / (1 - p_birth)
+    switch: Any  # (pairs, P) per-day switching rates (before conditioning)
+    migration: Any  # (pairs, C) per-day migration rates
+    left: Any  # 1 - p_birth - p_die: probability mass left for switching, migration, nothing
+
+
+def pair_rates(
+    xp: ModuleType,
+    dr: DeviceRates,
+    lanes: Any,
+    types: Any,
+    conc: Any | None,
+    crowd: Any | None,
+) -> PairRates:
+    """Rates of pairs (lanes[i], types[i]). ``conc``: (A, D) midpoint drug concentrations of
+    the lanes, or None without drug; ``crowd``: (A, G) crowding of the lanes, or None."""
+    dt = dr.dt
+    birth = dr.birth[types]
+    death = dr.death[types]
+    if crowd is not None:
+        # Crowding pressure (b - d)+ * crowd lowers the birth rate; what birth cannot absorb
+        # (birth would go negative) raises the death rate, so the net rate is always
+        # (b - d)(1 - crowd) for growing types, as in the ODE.
+        pressure = xp.maximum(birth - death, 0.0) * crowd[lanes, dr.group[types]]
+        death = death + xp.maximum(pressure - birth, 0.0)
+        birth = xp.maximum(birth - pressure, 0.0)
+    hazard = death + dr.immune[types] if dr.has_immune else death
+    kill = None
+    activity = None
+    if conc is not None and dr.emax:
+        birth, kill, activity = _drug_effects(xp, dr, lanes, types, conc, birth)
+    p_birth = birth * dt
+    p_die = hazard * dt if kill is None else hazard * dt + kill
+    left = 1.0 - p_birth
+    p_death = xp.where(left > 0, p_die / xp.where(left > 0, left, 1.0), 0.0)
+    switch = dr.switch[types]
+    if activity is not None and dr.drug_sensitive_switching:
+        switch = switch + (dr.switch_on_drug[types] - switch) * activity[:, None]
+    return PairRates(p_birth=p_birth, p_die=p_die, p_death=xp.minimum(p_death, 1.0),
+                     switch=switch,
+                     migration=dr.migration[types], left=left - p_die)
+
+
+def conditional(xp: ModuleType, rate: Any, left: Any, dt: float) -> tuple[Any, Any]:
+    """(conditional probability of an event of per-day ``rate`` given none before, the mass
+    left after it)."""
+    p = rate * dt
+    cond = xp.where(left > 0, p / xp.where(left > 0, left, 1.0), 0.0)
+    return xp.minimum(cond, 1.0), left - p
+
+
+def _drug_effects(xp, dr, lanes, types, conc, birth):
+    """Apply the drugs: (birth after cytostatic drugs, kill probability K, activity a)."""
+    dt = dr.dt
+    hsa = dr.combination == "highest_single_agent"
+    survive = None  # bliss: prod (1 - E dt) over kill drugs
+    strongest_kill = None
+    keep_birth = None  # bliss: prod (1 - E) over cytostatic drugs; hsa: 1 - max E
+    strongest_cyto = None
+    untouched = None  # prod (1 - f): activity a = 1 - prod (1 - f) (bliss) or max f (hsa)
+    strongest_f = None
+    for i, emax in enumerate(dr.emax):
+        f = occupancy(xp, conc[lanes, i] * dr.conc_factor[types, i], dr.ic50[types, i],
+                      dr.hill[i])
+        effect = emax * dr.effect_factor[types, i] * f
+        if hsa:
+            strongest_f = f if strongest_f is None else xp.maximum(strongest_f, f)
+            if dr.drug_kill[i]:
+                strongest_kill = effect if strongest_kill is None else xp.maximum(
+                    strongest_kill, effect)
+            else:
+                strongest_cyto = effect if strongest_cyto is None else xp.maximum(
+                    strongest_cyto, effect)
+            continue
+        untouched = 1.0 - f if untouched is None else untouched * (1.0 - f)
+        if dr.drug_kill[i]:
+            term = 1.0 - effect * dt
+            survive = term if survive is None else survive * term
+        else:
+            term = 1.0 - effect
+            keep_birth = term if keep_birth is None else keep_birth * term
+    if hsa:
+        kill = None if strongest_kill is None else strongest_kill * dt
+        if strongest_cyto is not None:
+            birth = birth * (1.0 - strongest_cyto)
+        return birth, kill, strongest_f
+    kill = None if survive is None else 1.0 - survive
+    if keep_birth is not None:
+        birth = birth * keep_birth
+    return birth, kill, 1.0 - untouched

@@ -1,0 +1,123 @@
+"""Checks across sections that involve drugs: references to drugs and pathways, dosing times
+that fit the time step, and the time step that keeps every per-step probability <= 1."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from oncosweep.scenario.cells import resolve_cell_types, step_rate
+from oncosweep.scenario.drugs import Drug, Regimen
+from oncosweep.scenario.errors import Loc, Problem
+from oncosweep.scenario.growth import Immune
+from oncosweep.scenario.mechanisms import Bypass, Efflux, Target
+from oncosweep.scenario.simulation import Simulation, round_3_digits, whole_steps
+from oncosweep.scenario.tumour import Tumour
+from oncosweep.scenario.tumour_checks import listing
+
+__all__ = ["drug_problems", "regimen_problems", "time_step_problems"]
+
+
+def drug_problems(drugs: Sequence[Drug], data: Mapping[str, Any]) -> list[Problem]:
+    """Problems of a validated ``drugs`` section with the sections before it in ``data``
+    (those that validated), with absolute locations."""
+    out: list[Problem] = []
+    names = [d.name for d in drugs]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            out.append((("drugs", i, "name"), f"duplicate drug name {name!r}"))
+    simulation: Simulation | None = data.get("simulation")
+    if simulation is not None:
+        for i, drug in enumerate(drugs):
+            out += _dosing_problems(("drugs", i, "dosing"), drug, simulation.dt)
+    tumour: Tumour | None = data.get("tumour")
+    if tumour is not None:
+        out += _mechanism_problems(tumour, drugs)
+    if not out and tumour is not None and simulation is not None and "immune" in data:
+        out += time_step_problems(tumour, simulation, data["immune"], drugs)
+    return out
+
+
+def _dosing_problems(loc: Loc, drug: Drug, dt: float) -> list[Problem]:
+    out: list[Problem] = []
+    every, times = drug.dosing.every, drug.dosing.times or ()
+    dt_text = f"simulation.dt ({dt:g} days)"
+    if every is not None and whole_steps(every, dt) in (None, 0):
+        relation = "be >= " if every < dt else "be a whole multiple of "
+        out.append(((*loc, "every"), f"must {relation}{dt_text}, got {every:g}"))
+    for k, time in enumerate(times):
+        if whole_steps(time, dt) is None:
+            message = f"must be a whole multiple of {dt_text}, got {time:g}"
+            out.append(((*loc, "times", k), message))
+    return out
+
+
+def _mechanism_problems(tumour: Tumour, drugs: Sequence[Drug]) -> list[Problem]:
+    names = [d.name for d in drugs]
+    pathways = list(dict.fromkeys(d.pathway for d in drugs))
+    out: list[Problem] = []
+
+    def drug(loc: Loc, name: str) -> None:
+        if name not in names:
+            out.append((loc, f"unknown drug {name!r} {listing('drugs', names)}"))
+
+    for j, locus in enumerate(tumour.loci):
+        for i, mechanism in enumerate(locus.mechanisms):
+            loc = ("tumour", "loci", j, "mechanisms", i)
+            if isinstance(mechanism, Target):
+                drug((*loc, "drug"), mechanism.drug)
+            elif isinstance(mechanism, Efflux):
+                for k, name in enumerate(mechanism.drugs):
+                    drug((*loc, "drugs", k), name)
+            elif isinstance(mechanism, Bypass) and mechanism.pathway not in pathways:
+                known = listing("pathways", pathways)
+                out.append(((*loc, "pathway"), f"unknown pathway {mechanism.pathway!r} {known}"))
+    return out
+
+
+def regimen_problems(regimens: Sequence[Regimen], drugs: Sequence[Drug]) -> list[Problem]:
+    """Problems of a validated ``regimens`` section, relative to it."""
+    out: list[Problem] = []
+    names, regimen_names = [d.name for d in drugs], [r.name for r in regimens]
+    for i, regimen in enumerate(regimens):
+        if regimen.name in regimen_names[:i]:
+            out.append(((i, "name"), f"duplicate regimen name {regimen.name!r}"))
+        given = [entry.drug for entry in regimen.drugs]
+        for k, name in enumerate(given):
+            if name not in names:
+                out.append(((i, "drugs", k), f"unknown drug {name!r} {listing('drugs', names)}"))
+            elif name in given[:k]:
+                out.append(((i, "drugs", k), f"duplicate drug {name!r}"))
+    return out
+
+
+def time_step_problems(
+    tumour: Tumour,
+    simulation: Simulation,
+    immune: Immune | None = None,
+    drugs: Sequence[Drug] = (),
+) -> list[Problem]:
+    """A problem at ``simulation.dt`` when some cell type's event probabilities in one step
+    could exceed 1 (all rates at their largest: every kill-mode drug at emax)."""
+    types = resolve_cell_types(tumour, None, immune, drugs)
+    total, worst = max(((step_rate(ct, drugs), ct) for ct in types), key=lambda pair: pair[0])
+    dt = simulation.dt
+    if total * dt <= 1:
+        return []
+    loc = ("simulation", "dt")
+    if not math.isfinite(total) or not math.isfinite(1 / total) or 1 / total == 0:
+        return [(loc, f"the rates of cell type {worst.label!r} are too large")]
+    shown = next(text for digits in range(3, 18) if float(text := f"{total * dt:.{digits}g}") > 1)
+    fix = round_3_digits(1 / total, up=False, ok=lambda step: total * step <= 1)
+    terms = ["birth", "death"]
+    terms += ["immune kill"] if immune is not None else []
+    terms += ["drug kill at emax"] if any(d.mode == "kill" for d in drugs) else []
+    terms += ["switching"] + (["migration"] if len(tumour.compartments) > 1 else [])
+    return [
+        (
+            loc,
+            f"({' + '.join(terms)}) * dt = {shown} > 1 for cell type {worst.label!r}; "
+            f"reduce dt to <= {fix} days",
+        )
+    ]
