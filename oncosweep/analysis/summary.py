@@ -43,9 +43,22 @@ def summarize(ds: Any) -> str:
             p = cells[:, np.array(carriers)].any(axis=1).mean()
             se = np.sqrt(p * (1 - p) / cells.shape[0])
             lines.append(f"  {name:18s}{p:.3f} +- {se:.3f}")
-    died = ds["died"].values
-    if died.any():
-        ttdeath = ds["time_to_death"].values[died]
-        lines.append(f"reached lethal size {died.mean():.3f} of tumours; median "
-                     f"{np.median(ttdeath):.1f} days after detection")
+    if "cured" in ds and detected.any():
+        n_detected = int(detected.sum())
+        for name, flag, times, what in (
+            ("cured", "cured", "time_to_cure", "after treatment start"),
+            ("reached lethal size", "died", "time_to_death", "after treatment start"),
+        ):
+            hit = ds[flag].values[detected]
+            p = hit.mean()
+            se = np.sqrt(p * (1 - p) / n_detected)
+            line = f"{name:20s}{p:.3f} +- {se:.3f} of tumours"
+            if hit.any():
+                line += f"; median {np.median(ds[times].values[detected][hit]):.1f} days {what}"
+            lines.append(line)
+    if "resistant_at_start" in ds and ds.sizes.get("drug", 0) and detected.any():
+        for drug in ds["drug"].values:
+            p = float(ds["resistant_at_start"].sel(drug=drug).values[detected].mean())
+            se = np.sqrt(p * (1 - p) / int(detected.sum()))
+            lines.append(f"resistant to {drug} at treatment start  {p:.3f} +- {se:.3f}")
     return "\n".join(lines)
