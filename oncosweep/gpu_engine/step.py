@@ -127,25 +127,23 @@ def branching_step(
     n_comp = dm.n_compartments
     left = rates.left
     index, value = [], []
-    # Switching, then migration, each in increasing target index per cell type (the order of
-    # the conditional probabilities): call r draws every pair's r-th target other than its
-    # own, so P - 1 (C - 1) calls cover all pairs; the slot names the target.
-    for rank in dm.switch_ranks:
-        target = rank + (phen <= rank)
-        p, left = conditional(xp, rates.switch[xp.arange(types.shape[0]), target], left,
-                              dm.rates.dt)
-        moved = draw(rng.EVENT_SWITCH_BASE + target.astype(xp.uint64), stay, p)
-        stay = stay - moved
-        index.append(row + types + (target - phen) * n_comp)
-        value.append(moved)
-    for rank in dm.migrate_ranks:
-        target = rank + (comp <= rank)
-        p, left = conditional(xp, rates.migration[xp.arange(types.shape[0]), target], left,
-                              dm.rates.dt)
-        moved = draw(rng.EVENT_MIGRATE_BASE + target.astype(xp.uint64), stay, p)
-        stay = stay - moved
-        index.append(row + types + (target - comp))
-        value.append(moved)
+    pair = xp.arange(types.shape[0])
+
+    def move(ranks: tuple[int, ...], own: Any, rate: Any, stride: int, event_base: int) -> None:
+        """Switching (or migration) in increasing target index per cell type, the order of the
+        conditional probabilities: call r draws every pair's r-th target other than its own,
+        so P - 1 (C - 1) calls cover all pairs; the slot names the target."""
+        nonlocal stay, left
+        for rank in ranks:
+            target = rank + (own <= rank)
+            p, left = conditional(xp, rate[pair, target], left, dm.rates.dt)
+            moved = draw(event_base + target.astype(xp.uint64), stay, p)
+            stay = stay - moved
+            index.append(row + types + (target - own) * stride)
+            value.append(moved)
+
+    move(dm.switch_ranks, phen, rates.switch, n_comp, rng.EVENT_SWITCH_BASE)
+    move(dm.migrate_ranks, comp, rates.migration, 1, rng.EVENT_MIGRATE_BASE)
     index.append(row + types)
     value.append(stay)
 
