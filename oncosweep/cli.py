@@ -41,6 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
+
+    validate = commands.add_parser(
+        "validate", help="check the engine against exact theory and published results",
+        description="Run the exact-theory and published-result checks and print a table; "
+        "exit code 1 if any case fails.",
+    )
+    validate.add_argument("--quick", action="store_true",
+                          help="fewer realizations: the whole run in under 2 minutes (CI)")
+    validate.add_argument("--case", action="append", metavar="NAME",
+                          help="run only this case (repeatable)")
+    validate.add_argument("--seed", type=_seed, default=None,
+                          help="root seed in [0, 2**32-1] (default: the fixed validation seed)")
     return parser
 
 
@@ -54,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(json.dumps(Scenario.json_schema(), indent=2))
             return EXIT_OK
+        if args.command == "validate":
+            return _validate(args)
     except UserError as exc:
         print(f"oncosweep: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -91,6 +105,17 @@ def _run(args: argparse.Namespace) -> int:
         print(summarize(ds))
         print(f"results: {path}  (open with xarray.open_zarr({str(path)!r}))")
     return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from oncosweep import validation  # noqa: PLC0415
+
+    try:
+        cases = validation.select(args.case)
+    except KeyError as exc:
+        raise UserError(exc.args[0]) from None
+    seed = validation.DEFAULT_SEED if args.seed is None else args.seed
+    return validation.main(quick=args.quick, cases=cases, seed=seed)
 
 
 def _positive_int(text: str) -> int:

@@ -23,6 +23,7 @@ import yaml
 __all__ = [
     "BAD_CONFIGS",
     "DELETE",
+    "STRATEGY_CONFIG",
     "THERAPY_CONFIG",
     "VALID_CONFIG",
     "Edit",
@@ -161,6 +162,54 @@ THERAPY_CONFIG: dict[str, Any] = {
     "treatment": {"regimen": "dual"},
 }
 
+#: ``THERAPY_CONFIG`` with every strategy kind instead of ``treatment``: 3 more regimens
+#: (all bliss), monitoring with every field away from its default (ctDNA of METamp and
+#: T790M), and 5 strategies, one per kind.
+STRATEGY_CONFIG: dict[str, Any] = {
+    **{k: v for k, v in copy.deepcopy(THERAPY_CONFIG).items() if k != "treatment"},
+    "name": "strategies-full",
+    "regimens": [
+        *copy.deepcopy(THERAPY_CONFIG["regimens"]),
+        {"name": "first", "drugs": ["erlotinib"]},
+        {"name": "second", "drugs": [{"drug": "crizotinib", "dose_factor": 2}]},
+        {"name": "low", "drugs": [{"drug": "erlotinib", "dose_factor": 0.25}]},
+    ],
+    "monitoring": {
+        "visit_every": 28,
+        "imaging": {"cv": 0.2, "detection_limit": 5.0e7},
+        "progression": {"reference": "baseline", "factor": 1.25, "floor": 2.0e9},
+        "ctdna": {
+            "shed_per_death": 2.0e-5,
+            "normal_genomes": 2500,
+            "depth": 2000,
+            "sampling": "poisson",
+            "threshold": 4,
+            "variants": ["METamp", "T790M"],
+        },
+    },
+    "strategies": [
+        {"name": "mtd", "kind": "continuous", "regimen": "dual"},
+        {
+            "name": "pulsed",
+            "kind": "intermittent",
+            "regimen": "first",
+            "off_regimen": "low",
+            "on_days": 14,
+            "off_days": 7,
+        },
+        {"name": "sequential", "kind": "sequential", "regimens": ["first", "second"]},
+        {
+            "name": "adaptive",
+            "kind": "adaptive",
+            "regimen": "dual",
+            "frac_off": 0.4,
+            "frac_on": 0.9,
+            "dose_levels": [1.0, 0.5],
+        },
+        {"name": "ctdna", "kind": "ctdna_switch", "regimens": ["first", "second", "dual"]},
+    ],
+}
+
 
 class _Delete:
     def __repr__(self) -> str:
@@ -213,6 +262,37 @@ def _therapy(edit: dict[str, Any] | Callable[[dict[str, Any]], None]) -> Edit:
                 _assign(config, dotted, value if value is DELETE else copy.deepcopy(value))
 
     return apply
+
+
+def _strategies(edit: dict[str, Any] | Callable[[dict[str, Any]], None]) -> Edit:
+    """An edit of ``STRATEGY_CONFIG`` (instead of ``VALID_CONFIG``), as a BAD_CONFIGS edit."""
+
+    def apply(config: dict[str, Any]) -> None:
+        config.clear()
+        config.update(copy.deepcopy(STRATEGY_CONFIG))
+        if callable(edit):
+            edit(config)
+        else:
+            for dotted, value in edit.items():
+                _assign(config, dotted, value if value is DELETE else copy.deepcopy(value))
+
+    return apply
+
+
+def _adaptive_without_monitoring(config: dict[str, Any]) -> None:
+    del config["monitoring"]
+    config["strategies"] = [config["strategies"][0], config["strategies"][3]]
+
+
+def _ctdna_switch_without_monitoring(config: dict[str, Any]) -> None:
+    del config["monitoring"]
+    config["strategies"] = [config["strategies"][1], config["strategies"][4]]
+
+
+def _seventeen_strategies(config: dict[str, Any]) -> None:
+    config["strategies"] = [
+        {"name": f"s{i}", "kind": "continuous", "regimen": "dual"} for i in range(17)
+    ]
 
 
 def _nine_compartments(config: dict[str, Any]) -> None:
@@ -581,6 +661,155 @@ BAD_CONFIGS: list[tuple[str, Edit, str]] = [
     ("regimen_without_drugs", _therapy({"regimens.0.drugs": []}), "regimens[0].drugs"),
     ("duplicate_regimen_name", _therapy({"regimens.1.name": "dual"}), "regimens[1].name"),
     ("unknown_treatment_regimen", _therapy({"treatment.regimen": "triple"}), "treatment.regimen"),
+    # strategies and monitoring
+    (
+        "strategy_unknown_regimen",
+        _strategies({"strategies.2.regimens.1": "x"}),
+        "strategies[2].regimens[1]",
+    ),
+    (
+        "strategy_unknown_off_regimen",
+        _strategies({"strategies.1.off_regimen": "none"}),
+        "strategies[1].off_regimen",
+    ),
+    (
+        "off_regimen_same_as_regimen",
+        _strategies({"strategies.1.off_regimen": "first"}),
+        "strategies[1].off_regimen",
+    ),
+    (
+        "strategy_field_of_another_kind",
+        _strategies({"strategies.0.frac_off": 0.3}),
+        "strategies[0].frac_off",
+    ),
+    ("strategy_unknown_field", _strategies({"strategies.1.on_day": 14}), "strategies[1].on_day"),
+    (
+        "unknown_strategy_kind",
+        _strategies({"strategies.0.kind": "metronomic"}),
+        "strategies[0].kind",
+    ),
+    ("missing_strategy_kind", _strategies({"strategies.0.kind": DELETE}), "strategies[0].kind"),
+    ("strategy_not_a_mapping", _strategies({"strategies.0": "mtd"}), "strategies[0]"),
+    ("strategy_name_with_space", _strategies({"strategies.0.name": "m t d"}), "strategies[0].name"),
+    ("adaptive_without_monitoring", _strategies(_adaptive_without_monitoring), "strategies[1]"),
+    ("ctdna_switch_without_ctdna", _strategies({"monitoring.ctdna": DELETE}), "strategies[4]"),
+    (
+        "ctdna_switch_without_monitoring",
+        _strategies(_ctdna_switch_without_monitoring),
+        "strategies[1]",
+    ),
+    ("treatment_and_strategies", _strategies({"treatment": {"regimen": "dual"}}), "strategies"),
+    ("duplicate_strategy_name", _strategies({"strategies.1.name": "mtd"}), "strategies[1].name"),
+    ("too_many_strategies", _strategies(_seventeen_strategies), "strategies"),
+    (
+        "sequential_one_regimen",
+        _strategies({"strategies.2.regimens": ["first"]}),
+        "strategies[2].regimens",
+    ),
+    (
+        "sequential_duplicate_regimen",
+        _strategies({"strategies.2.regimens.1": "first"}),
+        "strategies[2].regimens[1]",
+    ),
+    (
+        "strategy_mixed_combinations",
+        _strategies({"strategies.2.regimens": ["dual", "mono"]}),
+        "strategies[2].regimens[1]",
+    ),
+    (
+        "on_days_not_a_multiple",
+        _strategies({"strategies.1.on_days": 14.05}),
+        "strategies[1].on_days",
+    ),
+    ("off_days_zero", _strategies({"strategies.1.off_days": 0}), "strategies[1].off_days"),
+    (
+        "off_days_below_dt",
+        _strategies({"strategies.1.off_days": 0.05}),
+        "strategies[1].off_days",
+    ),
+    (
+        "frac_on_not_above_frac_off",
+        _strategies({"strategies.3.frac_on": 0.4}),
+        "strategies[3].frac_on",
+    ),
+    ("frac_off_one", _strategies({"strategies.3.frac_off": 1}), "strategies[3].frac_off"),
+    (
+        "dose_levels_ascending",
+        _strategies({"strategies.3.dose_levels": [0.5, 1.0]}),
+        "strategies[3].dose_levels[1]",
+    ),
+    (
+        "dose_level_above_one",
+        _strategies({"strategies.3.dose_levels": [1.5, 1.0]}),
+        "strategies[3].dose_levels[0]",
+    ),
+    (
+        "dose_levels_empty",
+        _strategies({"strategies.3.dose_levels": []}),
+        "strategies[3].dose_levels",
+    ),
+    (
+        "visit_every_not_a_multiple",
+        _strategies({"monitoring.visit_every": 0.25}),
+        "monitoring.visit_every",
+    ),
+    (
+        "visit_every_below_dt",
+        _strategies({"monitoring.visit_every": 0.05}),
+        "monitoring.visit_every",
+    ),
+    (
+        "missing_visit_every",
+        _strategies({"monitoring.visit_every": DELETE}),
+        "monitoring.visit_every",
+    ),
+    ("negative_imaging_cv", _strategies({"monitoring.imaging.cv": -0.1}), "monitoring.imaging.cv"),
+    (
+        "progression_factor_one",
+        _strategies({"monitoring.progression.factor": 1}),
+        "monitoring.progression.factor",
+    ),
+    (
+        "unknown_progression_reference",
+        _strategies({"monitoring.progression.reference": "peak"}),
+        "monitoring.progression.reference",
+    ),
+    (
+        "ctdna_unknown_variant",
+        _strategies({"monitoring.ctdna.variants.1": "KRAS"}),
+        "monitoring.ctdna.variants[1]",
+    ),
+    (
+        "ctdna_duplicate_variant",
+        _strategies({"monitoring.ctdna.variants.1": "METamp"}),
+        "monitoring.ctdna.variants[1]",
+    ),
+    (
+        "ctdna_no_variants",
+        _strategies({"monitoring.ctdna.variants": []}),
+        "monitoring.ctdna.variants",
+    ),
+    ("ctdna_zero_depth", _strategies({"monitoring.ctdna.depth": 0}), "monitoring.ctdna.depth"),
+    (
+        "ctdna_threshold_above_depth",
+        _strategies({"monitoring.ctdna.threshold": 2001}),
+        "monitoring.ctdna.threshold",
+    ),
+    (
+        "ctdna_fractional_threshold",
+        _strategies({"monitoring.ctdna.threshold": 2.5}),
+        "monitoring.ctdna.threshold",
+    ),
+    (
+        "unknown_ctdna_sampling",
+        _strategies({"monitoring.ctdna.sampling": "exact"}),
+        "monitoring.ctdna.sampling",
+    ),
+    (
+        "ctdna_zero_shedding",
+        _strategies({"monitoring.ctdna.shed_per_death": 0}),
+        "monitoring.ctdna.shed_per_death",
+    ),
     # the file as a whole
     ("yaml_syntax_error", _YAML_SYNTAX_ERROR, "<yaml>"),
     ("yaml_duplicate_key", _DUPLICATE_KEY, "<yaml>"),

@@ -1,12 +1,15 @@
-"""The shipped scenario files: every ``configs/*.yaml`` validates, every mechanism config
-(``configs/mech_*.yaml``) simulates to sane outputs, and each shows the effect that
-docs/mechanisms.md documents for it.
+"""The shipped scenario files: every ``configs/*.yaml`` validates and is listed in
+docs/mechanisms.md or docs/strategies.md; every mechanism config (``configs/mech_*.yaml``) and
+every strategy config (``configs/strategy_*.yaml``) simulates to sane outputs, and each shows
+the effect that its page documents for it.
 
 Effects are checked at fixed seeds with margins far outside Monte Carlo noise, so that they
 stay true if the engine's random streams change: a difference of two proportions must have a
-pooled two-proportion z-statistic > 5, a difference of two mean times a Welch statistic > 5.
-(The documented numbers are from seed 1; these tests use seed 2, so they also check that the
-effects are not an accident of one seed.) The whole file runs in about 15 s on 2 cores.
+pooled two-proportion z-statistic > 5, a difference of two mean times a Welch statistic > 5,
+and a difference in time to progression between two strategies a two-sided log-rank p < 0.01
+with the direction read from the medians. (The documented numbers are from seed 1; these
+tests use other seeds, so they also check that the effects are not an accident of one seed.)
+The whole file runs in about 25 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from scipy import stats
 
 from oncosweep import Scenario, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 MECHANISM_CONFIGS = [path for path in CONFIGS if path.name.startswith("mech_")]
+STRATEGY_CONFIGS = [path for path in CONFIGS if path.name.startswith("strategy_")]
+DOCS = ("mechanisms.md", "strategies.md")  # a config is listed on one of these pages
 SANITY_REALIZATIONS, SANITY_SEED = 50, 7
 EFFECT_REALIZATIONS, EFFECT_SEED = 200, 2
 Z_MIN = 5.0  # an effect must be > 5 standard errors: robust to any fixed seed
@@ -38,6 +44,8 @@ def test_configs_are_found() -> None:
         "mech_target", "mech_bypass", "mech_efflux", "mech_apoptosis_evasion", "mech_immune",
         "mech_persister", "mech_sanctuary", "mech_competition", "mech_bliss_combination",
     }
+    strategies = {path.stem for path in STRATEGY_CONFIGS}
+    assert strategies == {"strategy_continuous", "strategy_intermittent", "strategy_sequential"}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.name)
@@ -47,7 +55,8 @@ def test_config_validates(path: Path) -> None:
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.name)
 def test_config_is_listed_in_the_docs(path: Path) -> None:
-    assert f"configs/{path.name}" in (ROOT / "docs" / "mechanisms.md").read_text()
+    pages = [(ROOT / "docs" / page).read_text() for page in DOCS]
+    assert any(f"configs/{path.name}" in text for text in pages), f"not listed in {DOCS}"
 
 
 @pytest.mark.parametrize("path", MECHANISM_CONFIGS, ids=lambda path: path.name)
@@ -229,3 +238,125 @@ def test_bliss_beats_highest_single_agent() -> None:
     bliss = run("mech_bliss_combination")["cured"].values
     hsa = run("mech_bliss_combination", "highest single agent")["cured"].values
     assert z_proportions(bliss, hsa) > Z_MIN
+
+
+# ----------------------------------------------------------------------------- strategies
+STRATEGY_REALIZATIONS, STRATEGY_SEED = 40, 2
+P_MAX = 0.01  # two-sided log-rank p-value of a documented difference between strategies
+
+
+@functools.cache
+def strategy_scenario(stem: str) -> Scenario:
+    return Scenario.from_yaml(ROOT / "configs" / f"{stem}.yaml")
+
+
+@functools.cache
+def run_strategies(stem: str) -> Any:
+    """Every strategy of ``configs/{stem}.yaml`` on the same tumours (common random numbers),
+    at STRATEGY_REALIZATIONS and STRATEGY_SEED."""
+    return simulate(strategy_scenario(stem), realizations=STRATEGY_REALIZATIONS,
+                    seed=STRATEGY_SEED)
+
+
+def of(ds: Any, name: str, strategy: str) -> np.ndarray:
+    """Values of variable ``name`` under ``strategy`` (a variable that came out the same for
+    every strategy has no strategy dimension)."""
+    data = ds[name]
+    return (data.sel(strategy=strategy) if "strategy" in data.dims else data).values
+
+
+@pytest.mark.parametrize("path", STRATEGY_CONFIGS, ids=lambda path: path.name)
+def test_strategy_config_simulates(path: Path) -> None:
+    scenario = strategy_scenario(path.stem)
+    assert scenario.name == path.stem
+    assert scenario.treatment is None
+    assert len(scenario.strategies) >= 2
+    monitoring = scenario.monitoring
+    assert monitoring is not None  # time to progression needs imaging visits
+    ds = run_strategies(path.stem)
+    assert list(ds["strategy"].values) == [s.name for s in scenario.strategies]
+    assert ds.sizes["realization"] == STRATEGY_REALIZATIONS
+    assert ds["detected"].values.all()
+    assert "strategy" not in ds["cells_at_start"].dims  # the same tumours for every strategy
+    assert (ds["cells_at_start"].values.sum(axis=1) >= scenario.tumour.detection_size).all()
+    horizon, visit = scenario.simulation.horizon, monitoring.visit_every
+    regimens = {r.name: {entry.drug for entry in r.drugs} for r in scenario.regimens}
+    for strategy in scenario.strategies:
+        name = strategy.name
+        cured, died, progressed = (of(ds, v, name) for v in ("cured", "died", "progressed"))
+        assert not (cured & died).any(), name
+        for flag, variable in ((cured, "time_to_cure"), (died, "time_to_death"),
+                               (progressed, "time_to_progression")):
+            times = of(ds, variable, name)
+            assert np.array_equal(np.isfinite(times), flag), (name, variable)
+            assert ((times[flag] > 0) & (times[flag] <= horizon)).all(), (name, variable)
+        ttp = of(ds, "time_to_progression", name)
+        assert np.allclose(ttp[progressed] / visit, np.round(ttp[progressed] / visit)), name
+        death = np.where(died, of(ds, "time_to_death", name), np.inf)
+        assert (ttp[progressed] <= death[progressed]).all(), name
+        switches = of(ds, "regimen_switches", name)
+        lines = len(getattr(strategy, "regimens", ()))
+        assert ((switches >= 0) & (switches <= max(lines - 1, 0))).all(), name
+        fraction = of(ds, "treated_fraction", name)
+        assert ((fraction >= 0) & (fraction <= 1)).all(), name
+        if getattr(strategy, "on_days", None) and strategy.off_regimen is None:
+            assert fraction.mean() < 1, name  # drug holidays
+        else:
+            assert np.allclose(fraction, 1.0), name
+        refs = [regimen for _, regimen in strategy.regimen_refs()]
+        given = set().union(*(regimens[r] for r in refs))
+        exposure = ds["drug_exposure"]
+        exposure = exposure.sel(strategy=name) if "strategy" in exposure.dims else exposure
+        for drug in ds["drug"].values:
+            auc = exposure.sel(drug=drug).values
+            assert (np.isfinite(auc) & (auc >= 0)).all(), (name, drug)
+            if drug in regimens[refs[0]]:
+                assert (auc > 0).all(), (name, drug)
+            elif drug not in given:
+                assert (auc == 0).all(), (name, drug)
+        if monitoring.ctdna is None:
+            assert np.isnan(of(ds, "ctdna_detection_time", name)).all(), name
+        observed = of(ds, "observed_burden", name)  # traced realizations x visits
+        assert (observed[:, 0] > 0).all(), name  # the baseline visit sees the tumour
+        assert (observed[np.isfinite(observed)] >= 0).all(), name
+        dose = of(ds, "on_treatment", name)
+        assert np.isin(dose[np.isfinite(dose)], [0.0, 1.0]).all(), name
+
+
+def assert_progresses_later(stem: str, later: str, earlier: str) -> None:
+    """Time to progression of strategy ``later`` exceeds that of ``earlier``: a two-sided
+    log-rank p < P_MAX (never progressed: censored at the horizon, as a cured tumour cannot
+    progress), with the direction from the medians (never progressed counting as beyond the
+    horizon). scipy's one-sided alternatives are phrased in hazards, easy to misread."""
+    ds, horizon = run_strategies(stem), strategy_scenario(stem).simulation.horizon
+    times = {s: of(ds, "time_to_progression", s) for s in (later, earlier)}
+    data = {s: stats.CensoredData(uncensored=t[np.isfinite(t)],
+                                  right=np.full(int(np.isnan(t).sum()), horizon))
+            for s, t in times.items()}
+    test = stats.logrank(data[later], data[earlier])
+    medians = {s: float(np.median(np.where(np.isnan(t), np.inf, t))) for s, t in times.items()}
+    assert test.pvalue < P_MAX, (test, medians)
+    assert medians[later] > medians[earlier], medians
+
+
+def test_combination_beats_single_drug() -> None:
+    # The NRAS-like clone resists the BRAF inhibitor alone; the MEK inhibitor kills it.
+    assert_progresses_later("strategy_continuous", "mtd_combination", "mtd_single")
+    ds = run_strategies("strategy_continuous")
+    assert not of(ds, "cured", "mtd_single").any()
+    assert of(ds, "cured", "mtd_combination").any()
+
+
+def test_pulses_delay_progression_and_holidays_hasten_it() -> None:
+    # High-dose pulses with low-dose days (Chmielecki et al. 2011) reach the T790M clone;
+    # drug holidays without competition only let the sensitive cells regrow.
+    assert_progresses_later("strategy_intermittent", "pulsed", "continuous")
+    assert_progresses_later("strategy_intermittent", "continuous", "on_off")
+
+
+def test_simultaneous_beats_sequential() -> None:
+    # The T790M clone at the switch to osimertinib has already seeded C797S double mutants.
+    assert_progresses_later("strategy_sequential", "simultaneous", "sequential")
+    ds = run_strategies("strategy_sequential")
+    assert (of(ds, "regimen_switches", "sequential") == 1).all()
+    assert z_proportions(of(ds, "cured", "simultaneous"), of(ds, "cured", "sequential")) > Z_MIN

@@ -9,6 +9,8 @@ horizon, and survival to the horizon.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -146,3 +148,37 @@ def test_therapy_realizations_are_chunk_invariant() -> None:
     part = simulate(scenario, realizations=100, seed=SEED, start=101)
     window = whole.sel(realization=slice(101, 200), traced_realization=[150])
     xr.testing.assert_identical(part, window)
+
+
+def test_policy_state_is_chunk_invariant() -> None:
+    """Strategies on (adaptive, ctDNA-guided switching, intermittent with an off-period
+    regimen), imaging noise and ctDNA reads: still identical in every variable."""
+    config = copy.deepcopy(THERAPY)
+    config.pop("treatment")
+    config["regimens"] += [{"name": "k_only", "drugs": ["k"]},
+                           {"name": "c_only", "drugs": ["c"]}]
+    config["monitoring"] = {
+        "visit_every": 2.0,
+        "imaging": {"cv": 0.2, "detection_limit": 20},
+        "progression": {"reference": "nadir", "factor": 1.2, "floor": 50},
+        "ctdna": {"shed_per_death": 0.05, "normal_genomes": 50, "depth": 200, "threshold": 2},
+    }
+    config["strategies"] = [
+        {"name": "adaptive", "kind": "adaptive", "regimen": "both", "frac_off": 0.6,
+         "frac_on": 0.9, "dose_levels": [1.0, 0.5]},
+        {"name": "ctdna", "kind": "ctdna_switch", "regimens": ["k_only", "c_only"]},
+        {"name": "pulsed", "kind": "intermittent", "regimen": "k_only", "off_regimen": "c_only",
+         "on_days": 3.0, "off_days": 2.0},
+    ]
+    scenario = Scenario.from_dict(config)
+    n = 70
+    whole = simulate(scenario, realizations=n, seed=SEED)
+    assert set(whole.strategy.values) == {"adaptive", "ctdna", "pulsed"}
+    assert whole.progressed.any() and (whole.regimen_switches.sel(strategy="ctdna") > 0).any()
+    assert np.isfinite(whole.ctdna_detection_time).any()
+    assert np.isfinite(whole.observed_burden).any()
+    xr.testing.assert_identical(simulate(scenario, realizations=n, seed=SEED, batch=7), whole)
+    part = simulate(scenario, realizations=30, seed=SEED, start=40)
+    window = whole.sel(realization=slice(40, 69), traced_realization=[])
+    xr.testing.assert_identical(part, window)
+    assert "strategy" not in whole.cells_at_start.dims and "strategy" in whole.cured.dims

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import yaml
-from bad_configs import THERAPY_CONFIG, VALID_CONFIG
+from bad_configs import STRATEGY_CONFIG, THERAPY_CONFIG, VALID_CONFIG
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,6 +50,8 @@ LEAF_PATHS = _paths(VALID_CONFIG)
 MAPPING_PATHS = _mappings(VALID_CONFIG)
 THERAPY_LEAF_PATHS = _paths(THERAPY_CONFIG)
 THERAPY_MAPPING_PATHS = _mappings(THERAPY_CONFIG)
+STRATEGY_LEAF_PATHS = _paths(STRATEGY_CONFIG)
+STRATEGY_MAPPING_PATHS = _mappings(STRATEGY_CONFIG)
 
 junk = st.one_of(
     st.none(),
@@ -62,6 +64,12 @@ junk = st.one_of(
     st.text(max_size=12),
     st.lists(st.one_of(st.integers(-3, 3), st.text(max_size=3), st.none()), max_size=4),
     st.dictionaries(st.text(max_size=6), st.one_of(st.integers(), st.text(max_size=3)), max_size=3),
+)
+strategy_junk = st.one_of(
+    junk,
+    st.sampled_from(["continuous", "intermittent", "sequential", "adaptive", "ctdna_switch"]),
+    st.sampled_from(["first", "low", "mtd", "nadir", "baseline", "poisson", "METamp", 0.05]),
+    st.lists(st.sampled_from(["dual", "first", "second", "mono", "x", 1.0, 0.5]), max_size=4),
 )
 junk_key = st.one_of(
     st.text(max_size=12),
@@ -133,6 +141,26 @@ def test_replacing_a_therapy_value_with_junk(path: Path, value: Any) -> None:
 @given(path=st.sampled_from(THERAPY_MAPPING_PATHS), key=junk_key, value=junk)
 def test_inserting_a_junk_key_into_therapy(path: Path, key: str, value: Any) -> None:
     config = copy.deepcopy(THERAPY_CONFIG)
+    _get(config, path)[key] = value
+    _check(config, key if path == () else None)
+
+
+@SETTINGS
+@given(path=st.sampled_from(STRATEGY_LEAF_PATHS), value=strategy_junk)
+def test_replacing_a_strategy_value_with_junk(path: Path, value: Any) -> None:
+    config = copy.deepcopy(STRATEGY_CONFIG)
+    _set(config, path, value)
+    _check(config)
+
+
+@SETTINGS
+@given(
+    path=st.sampled_from(STRATEGY_MAPPING_PATHS),
+    key=st.one_of(junk_key, st.sampled_from(["regimen", "regimens", "off_days", "frac_on"])),
+    value=strategy_junk,
+)
+def test_inserting_a_junk_key_into_strategies(path: Path, key: str, value: Any) -> None:
+    config = copy.deepcopy(STRATEGY_CONFIG)
     _get(config, path)[key] = value
     _check(config, key if path == () else None)
 

@@ -43,22 +43,53 @@ def summarize(ds: Any) -> str:
             p = cells[:, np.array(carriers)].any(axis=1).mean()
             se = np.sqrt(p * (1 - p) / cells.shape[0])
             lines.append(f"  {name:18s}{p:.3f} +- {se:.3f}")
-    if "cured" in ds and detected.any():
-        n_detected = int(detected.sum())
-        for name, flag, times, what in (
-            ("cured", "cured", "time_to_cure", "after treatment start"),
-            ("reached lethal size", "died", "time_to_death", "after treatment start"),
-        ):
-            hit = ds[flag].values[detected]
-            p = hit.mean()
-            se = np.sqrt(p * (1 - p) / n_detected)
-            line = f"{name:20s}{p:.3f} +- {se:.3f} of tumours"
-            if hit.any():
-                line += f"; median {np.median(ds[times].values[detected][hit]):.1f} days {what}"
-            lines.append(line)
     if "resistant_at_start" in ds and ds.sizes.get("drug", 0) and detected.any():
         for drug in ds["drug"].values:
             p = float(ds["resistant_at_start"].sel(drug=drug).values[detected].mean())
             se = np.sqrt(p * (1 - p) / int(detected.sum()))
             lines.append(f"resistant to {drug} at treatment start  {p:.3f} +- {se:.3f}")
+    if "cured" in ds and detected.any():
+        strategies = ds["strategy"].values if "strategy" in ds.dims else [None]
+        lines.append(f"{'strategy':14s}{'progressed':>12s}{'median TTP':>12s}{'cured':>8s}"
+                     f"{'died':>8s}{'switches':>10s}{'ctDNA lead':>12s}{'dosed':>8s}")
+        for name in strategies:
+            one = ds.sel(strategy=name) if name is not None else ds
+            lines.append(_outcome_row(one, detected, str(name or ds.attrs.get("strategy")
+                                                         or "-")))
+        lines.append("(median TTP: Kaplan–Meier, days from treatment start, censored at death "
+                     "and, for cured or surviving tumours, at the horizon; ctDNA lead: median "
+                     "days of the first ctDNA call ahead of the first imaging progression; "
+                     "dosed: mean share of time on a regimen)")
     return "\n".join(lines)
+
+
+def _outcome_row(ds: Any, detected: np.ndarray, name: str) -> str:
+    progressed = ds["progressed"].values[detected]
+    ttp = ds["time_to_progression"].values[detected]
+    # censoring: at death (death without progression is not progression); a cured tumour
+    # never progresses, so it is censored at the horizon (inf), like a tumour still alive
+    end = np.where(ds["died"].values, ds["time_to_death"].values, np.inf)[detected]
+    median = km_median(ttp, progressed, end)
+    median_text = f"{median:.0f}" if np.isfinite(median) else "not reached"
+    lead = ds["ctdna_lead_time"].values[detected]
+    lead_text = f"{np.nanmedian(lead):.0f}" if np.isfinite(lead).any() else "-"
+    return (f"{name:14s}{progressed.mean():12.3f}{median_text:>12s}"
+            f"{ds['cured'].values[detected].mean():8.3f}"
+            f"{ds['died'].values[detected].mean():8.3f}"
+            f"{ds['regimen_switches'].values[detected].mean():10.2f}{lead_text:>12s}"
+            f"{np.nanmean(ds['treated_fraction'].values[detected]):8.2f}")
+
+
+def km_median(times: np.ndarray, event: np.ndarray, censor_at: np.ndarray) -> float:
+    """Kaplan–Meier median of event times (``censor_at``: censoring times of the others, inf
+    = the horizon, taken as the largest observed time); NaN when the curve stays above 1/2."""
+    from scipy import stats  # noqa: PLC0415 - analysis-only dependency
+
+    observed = times[event]
+    horizon = np.nanmax(np.concatenate([observed, censor_at[np.isfinite(censor_at)], [0.0]]))
+    censored = np.where(np.isfinite(censor_at[~event]), censor_at[~event], horizon)
+    if observed.size == 0:
+        return float("nan")
+    curve = stats.ecdf(stats.CensoredData(uncensored=observed, right=censored)).sf
+    below = np.nonzero(curve.probabilities <= 0.5)[0]
+    return float(curve.quantiles[below[0]]) if below.size else float("nan")

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from oncosweep.gpu_engine import rng
-from oncosweep.gpu_engine.pharmacology import occupancy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; keeps this module numpy-only at run time
     from oncosweep.scenario import Scenario
 
 GROWTH_LAWS = ("exponential", "logistic", "gompertz", "lotka_volterra")
 COMBINATIONS = ("bliss", "highest_single_agent")
+STRATEGY_KINDS = ("none", "continuous", "intermittent", "sequential", "adaptive", "ctdna_switch")
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,14 +77,61 @@ class CompiledModel:
     """(T, D) IC50 after target mutations, concentration units (inf: no binding)."""
     effect_factor: np.ndarray
     """(T, D) multiplier of the effect (tolerance x bypass x apoptosis evasion)."""
-    treated: bool
-    """A regimen is given from treatment start (detection) to the horizon."""
+    strategy: str
+    """Name of the compiled strategy ("" without treatment)."""
+    strategy_kind: str
+    """One of STRATEGY_KINDS ("none": natural history after detection)."""
     combination: str
-    """One of COMBINATIONS."""
-    bolus: np.ndarray
-    """(H, D) concentration added at each step after treatment start."""
-    infusion: np.ndarray
-    """(D,) infusion rate, concentration per day."""
+    """One of COMBINATIONS (shared by every regimen of the strategy)."""
+    regimen_names: tuple[str, ...]
+    """(Rg,) the regimens the strategy can give (its lines, then the off-period regimen)."""
+    regimen_bolus: np.ndarray
+    """(Rg, H, D) concentration added at each step after the regimen's activation."""
+    regimen_infusion: np.ndarray
+    """(Rg, D) infusion rate of each regimen, concentration per day."""
+    lines: np.ndarray
+    """(n_lines,) int64 regimen index of each line (sequential, ctdna_switch; else 1 line)."""
+    off_regimen: int
+    """Regimen index given during intermittent off periods, or -1."""
+    on_steps: int
+    """Intermittent: steps on per cycle (0 otherwise)."""
+    off_steps: int
+    """Intermittent: steps off per cycle."""
+    frac_off: float
+    """Adaptive: step down (towards off) when observed <= frac_off x baseline."""
+    frac_on: float
+    """Adaptive: step up when observed >= frac_on x baseline."""
+    dose_levels: np.ndarray
+    """(L,) adaptive dose factors, descending; level L is off."""
+    visit_steps: int
+    """Steps between clinic visits (0: no monitoring)."""
+    imaging_cv: float
+    """Coefficient of variation of the multiplicative imaging noise."""
+    detection_limit: float
+    """Observed burdens below this are recorded as 0 (cells)."""
+    progression_reference: str
+    """'nadir' (RECIST) or 'baseline'."""
+    progression_factor: float
+    """Progression when observed >= factor x reference ..."""
+    progression_floor: float
+    """... and observed >= floor (cells)."""
+    ctdna: bool
+    """ctDNA is sampled at visits."""
+    shed_per_death: float
+    """Tumour genome equivalents per sample per cell dying per day."""
+    normal_genomes: float
+    """Genome equivalents from normal cells per sample."""
+    ctdna_depth: int
+    """Reads covering each variant position."""
+    ctdna_poisson: bool
+    """Poisson read sampling instead of binomial."""
+    ctdna_threshold: int
+    """Mutant reads for a call."""
+    ctdna_loci: np.ndarray
+    """(V,) int64 monitored loci."""
+    regimen_resists: np.ndarray
+    """(Rg, V) bool: the single mutant of each monitored locus grows under the regimen at
+    steady exposure (proliferating, first compartment, no crowding)."""
     resistant: np.ndarray
     """(T, D) bool: the type's genotype grows (proliferating, first compartment, no crowding)
     at the drug's steady exposure under its standard dosing."""
@@ -112,6 +159,15 @@ class CompiledModel:
     @property
     def n_types(self) -> int:
         return len(self.labels)
+
+    @property
+    def treated(self) -> bool:
+        return self.strategy_kind != "none"
+
+    @property
+    def n_visits(self) -> int:
+        """Visits per realization at 0, visit_steps, ... <= horizon (0 without monitoring)."""
+        return self.horizon_steps // self.visit_steps + 1 if self.visit_steps else 0
 
     @property
     def n_loci(self) -> int:
@@ -154,8 +210,9 @@ class CompiledModel:
         return np.union1d(first, listed).astype(np.int64)
 
 
-def compile_scenario(scenario: Scenario) -> CompiledModel:
-    """Compile a validated :class:`oncosweep.Scenario` into engine arrays."""
+def compile_scenario(scenario: Scenario, strategy: str | None = None) -> CompiledModel:
+    """Compile a validated :class:`oncosweep.Scenario` into engine arrays for one strategy
+    (``strategy``: its name; default the first, or none without treatment)."""
     tumour, sim, trace = scenario.tumour, scenario.simulation, scenario.trace
     types = scenario.cell_types()
     n_types = len(types)
@@ -179,19 +236,6 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
                         dtype=np.float64)
     alpha = np.array(growth.alpha_matrix if law != "exponential" else np.zeros((0, 0)),
                      dtype=np.float64).reshape(len(capacity), len(capacity))
-
-    schedule = scenario.treatment_schedule()
-    bolus = np.zeros((horizon_steps + 1, n_drugs))
-    infusion = np.zeros(n_drugs)
-    if schedule is not None:
-        for d in range(n_drugs):
-            steps: list[int] = list(schedule.times_steps[d])
-            if schedule.every_steps[d] > 0:
-                steps += list(range(0, horizon_steps + 1, schedule.every_steps[d]))
-            for s in steps:
-                if s <= horizon_steps:
-                    bolus[s, d] += schedule.dose[d]
-            infusion[d] = schedule.infusion[d]
 
     initial = np.zeros(n_types, dtype=np.int64)
     for index, cells in scenario.initial_counts().items():
@@ -228,10 +272,6 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         conc_factor=per_type_drug("drug_concentration_factor"),
         ic50=per_type_drug("drug_ic50"),
         effect_factor=per_type_drug("drug_effect_factor"),
-        treated=schedule is not None,
-        combination=schedule.combination if schedule is not None else "bliss",
-        bolus=bolus,
-        infusion=infusion,
         resistant=np.zeros((n_types, n_drugs), dtype=bool),
         initial_counts=initial,
         detection_size=int(tumour.detection_size),
@@ -243,27 +283,124 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         trace_first=trace_first,
         trace_list=trace_list,
         trace_every_steps=max(1, _steps(every, dt)),
+        **_strategy_fields(scenario, strategy, horizon_steps, n_drugs, dt),
+        **_monitoring_fields(scenario, dt),
     )
-    exposure = np.array([d.steady_exposure(float(sim.horizon)) for d in drugs], dtype=np.float64)
-    return replace(model, resistant=resistant_genotypes(model, exposure))
+    standard = np.array([d.steady_exposure(float(sim.horizon)) for d in drugs],
+                        dtype=np.float64)
+    return replace(model, resistant=resistant_genotypes(model, standard),
+                   regimen_resists=_regimen_resists(model))
+
+
+def _strategy_fields(scenario: Scenario, strategy: str | None, horizon_steps: int,
+                     n_drugs: int, dt: float) -> dict:
+    plans = scenario.strategy_plans()
+    if not plans:
+        return {"strategy": "", "strategy_kind": "none", "combination": "bliss",
+                "regimen_names": (), "regimen_bolus": np.zeros((0, horizon_steps + 1, n_drugs)),
+                "regimen_infusion": np.zeros((0, n_drugs)), "lines": np.zeros(0, dtype=np.int64),
+                "off_regimen": -1, "on_steps": 0, "off_steps": 0, "frac_off": 0.0,
+                "frac_on": 0.0, "dose_levels": np.ones(1)}
+    names = [p.name for p in plans]
+    if strategy is None:
+        plan = plans[0]
+    elif strategy in names:
+        plan = plans[names.index(strategy)]
+    else:
+        raise ValueError(f"strategy: unknown strategy {strategy!r} (strategies: "
+                         f"{', '.join(names)})")
+    regimens = list(dict.fromkeys([*plan.regimens, *([plan.off_regimen] if plan.off_regimen
+                                                      else [])]))
+    schedules = [scenario.regimen_schedule(name) for name in regimens]
+    combinations = {s.combination for s in schedules}
+    if len(combinations) > 1:
+        raise ValueError(f"strategies: the regimens of {plan.name!r} combine drugs differently "
+                         f"({', '.join(sorted(combinations))}); use one combination rule")
+    bolus = np.zeros((len(regimens), horizon_steps + 1, n_drugs))
+    infusion = np.zeros((len(regimens), n_drugs))
+    for r, schedule in enumerate(schedules):
+        for d in range(n_drugs):
+            steps = list(schedule.times_steps[d])
+            if schedule.every_steps[d] > 0:
+                steps += list(range(0, horizon_steps + 1, schedule.every_steps[d]))
+            for s in steps:
+                if s <= horizon_steps:
+                    bolus[r, s, d] += schedule.dose[d]
+            infusion[r, d] = schedule.infusion[d]
+    return {
+        "strategy": plan.name, "strategy_kind": plan.kind, "combination": combinations.pop(),
+        "regimen_names": tuple(regimens), "regimen_bolus": bolus, "regimen_infusion": infusion,
+        "lines": np.array([regimens.index(r) for r in plan.regimens], dtype=np.int64),
+        "off_regimen": regimens.index(plan.off_regimen) if plan.off_regimen else -1,
+        "on_steps": int(plan.on_steps), "off_steps": int(plan.off_steps),
+        "frac_off": float(plan.frac_off), "frac_on": float(plan.frac_on),
+        "dose_levels": np.array(plan.dose_levels, dtype=np.float64),
+    }
+
+
+def _monitoring_fields(scenario: Scenario, dt: float) -> dict:
+    monitoring = scenario.monitoring
+    ctdna = monitoring.ctdna if monitoring is not None else None
+    fields = {
+        "visit_steps": monitoring.visit_steps(dt) if monitoring is not None else 0,
+        "imaging_cv": float(monitoring.imaging.cv) if monitoring is not None else 0.0,
+        "detection_limit": float(monitoring.imaging.detection_limit) if monitoring else 0.0,
+        "progression_reference": str(monitoring.progression.reference) if monitoring
+        else "nadir",
+        "progression_factor": float(monitoring.progression.factor) if monitoring else 1.2,
+        "progression_floor": float(monitoring.progression.floor) if monitoring else 0.0,
+        "ctdna": ctdna is not None,
+        "shed_per_death": float(ctdna.shed_per_death) if ctdna else 0.0,
+        "normal_genomes": float(ctdna.normal_genomes) if ctdna else 1.0,
+        "ctdna_depth": int(ctdna.depth) if ctdna else 0,
+        "ctdna_poisson": bool(ctdna is not None and ctdna.sampling == "poisson"),
+        "ctdna_threshold": int(ctdna.threshold) if ctdna else 1,
+        "ctdna_loci": np.array(scenario.ctdna_variant_indices(), dtype=np.int64),
+    }
+    fields["regimen_resists"] = np.zeros((0, len(fields["ctdna_loci"])), dtype=bool)
+    return fields
+
+
+def _net_growth(model: CompiledModel, cell_types: np.ndarray, conc: np.ndarray) -> np.ndarray:
+    """Per-step net growth p_birth - p_die of each cell type (reference context: no crowding)
+    at plasma concentrations ``conc`` (D,), with the engine's own rates."""
+    from oncosweep.gpu_engine.rates import DeviceRates, pair_rates  # noqa: PLC0415 - cycle
+
+    rates = pair_rates(np, DeviceRates.from_model(model, np), np.zeros(len(cell_types),
+                       dtype=np.int64), cell_types, conc[None, :], None)
+    return rates.p_birth - rates.p_die
+
+
+def _reference_type(model: CompiledModel, genotype: int) -> int:
+    """The proliferating (first phenotype), first-compartment cell type of a genotype."""
+    return genotype * model.n_phenotypes * model.n_compartments
 
 
 def resistant_genotypes(model: CompiledModel, exposure: np.ndarray) -> np.ndarray:
     """(T, D) bool: the cell type's genotype has positive net growth at each drug's steady
-    exposure ``exposure`` (D,), evaluated in the reference context (first phenotype, first
-    compartment, no crowding, immune kill included, that drug alone)."""
+    exposure ``exposure`` (D,) given alone (reference context, immune kill included)."""
     out = np.zeros((model.n_types, model.n_drugs), dtype=bool)
-    stride = model.n_phenotypes * model.n_compartments
-    for t in range(model.n_types):
-        ref = int(model.genotype[t]) * stride  # phenotype 0, compartment 0 of this genotype
-        for d in range(model.n_drugs):
-            conc = np.array([exposure[d] * model.conc_factor[ref, d]])
-            effect = (model.emax[d] * model.effect_factor[ref, d]
-                      * occupancy(np, conc, np.array([model.ic50[ref, d]]), model.hill[d])[0])
-            birth = model.birth_rate[ref] * (1.0 if model.drug_kill[d] else 1.0 - effect)
-            death = (model.death_rate[ref] + model.immune_kill[ref]
-                     + (effect if model.drug_kill[d] else 0.0))
-            out[t, d] = birth - death > 0
+    refs = np.array([_reference_type(model, int(g)) for g in model.genotype], dtype=np.int64)
+    for d in range(model.n_drugs):
+        alone = np.zeros(model.n_drugs)
+        alone[d] = exposure[d]
+        out[:, d] = _net_growth(model, refs, alone) > 0
+    return out
+
+
+def _regimen_resists(model: CompiledModel) -> np.ndarray:
+    """(Rg, V): each monitored locus's single mutant grows under each regimen at its mean
+    concentration over the horizon (all its drugs together, the strategy's combination)."""
+    horizon_days = max(model.horizon_steps * model.dt, model.dt)
+    k = np.log(2.0) / model.half_life
+    refs = np.array([_reference_type(model, 1 << int(v)) for v in model.ctdna_loci],
+                    dtype=np.int64)
+    out = np.zeros((len(model.regimen_names), len(refs)), dtype=bool)
+    for r in range(len(model.regimen_names)):
+        mean_conc = (model.regimen_bolus[r].sum(axis=0) / (k * horizon_days)
+                     + model.regimen_infusion[r] / k)
+        if refs.size:
+            out[r] = _net_growth(model, refs, mean_conc) > 0
     return out
 
 

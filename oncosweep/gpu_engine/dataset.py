@@ -81,6 +81,32 @@ def to_dataset(
             "units": "concentration x days",
             "description": "until the horizon, death or cure",
         }),
+        "progressed": (real, result.progressed, {
+            "long_name": "imaging progression the strategy could not answer by switching",
+        }),
+        "time_to_progression": (real, result.time_to_progression, {
+            "long_name": "time from treatment start to progression (strategy failure)",
+            "units": "days",
+            "description": "NaN where progressed is False (censored at death, cure or the "
+                           "horizon)",
+        }),
+        "regimen_switches": (real, result.regimen_switches, {
+            "long_name": "regimen switches (sequential, ctdna_switch)", "units": "1"}),
+        "ctdna_detection_time": (real, result.ctdna_detection_time, {
+            "long_name": "time from treatment start to the first visit whose ctDNA detects a "
+                         "monitored variant that resists the current regimen",
+            "units": "days",
+            "description": "NaN where never detected or without ctDNA monitoring",
+        }),
+        "ctdna_lead_time": (real, result.ctdna_lead_time, {
+            "long_name": "first imaging progression minus ctDNA detection",
+            "units": "days",
+            "description": "NaN unless both happened",
+        }),
+        "treated_fraction": (real, result.treated_fraction, {
+            "long_name": "share of the simulated treatment time with a regimen given",
+            "units": "1",
+        }),
         "trajectory": (("traced_realization", "time", "cell_type"), result.trajectory, {
             "long_name": "cells of each type of traced realizations after treatment start",
             "units": "cells",
@@ -91,6 +117,15 @@ def to_dataset(
                          "due at that time)",
             "units": "concentration",
             "description": "NaN after death or cure (not simulated) and where never detected",
+        }),
+        "on_treatment": (("traced_realization", "time"), result.on_treatment, {
+            "long_name": "dose factor of the regimen given (0: off) of traced realizations",
+            "description": "NaN where not simulated",
+        }),
+        "observed_burden": (("traced_realization", "visit"), result.observed_burden, {
+            "long_name": "imaged total burden at each visit of traced realizations",
+            "units": "cells",
+            "description": "0 below the detection limit; NaN where no visit took place",
         }),
     }
     coords = {
@@ -103,6 +138,8 @@ def to_dataset(
             "long_name": "global index of a traced realization"}),
         "time": ("time", np.arange(model.n_trace_times) * model.trace_every_steps * model.dt, {
             "long_name": "time since treatment start (detection)", "units": "days"}),
+        "visit": ("visit", np.arange(model.n_visits) * model.visit_steps * model.dt, {
+            "long_name": "clinic visit, time since treatment start", "units": "days"}),
     }
     attrs = {
         "format": DATASET_FORMAT,
@@ -110,6 +147,8 @@ def to_dataset(
         "seed": int(seed),
         "point": int(point),
         "backend": backend,
+        "strategy": model.strategy,
+        "strategy_kind": model.strategy_kind,
         "rng_scheme": rng.RNG_SCHEME,
         "oncosweep_version": __version__,
         "dt_days": model.dt,

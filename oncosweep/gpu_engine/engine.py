@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from oncosweep.gpu_engine import monitoring as clinic
 from oncosweep.gpu_engine import pharmacology as pk
-from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine import policy, rng
 from oncosweep.gpu_engine.allocator import tune_allocator
 from oncosweep.gpu_engine.compile import CompiledModel
 from oncosweep.gpu_engine.step import DeviceModel, DrawCounter, branching_step
@@ -51,9 +52,17 @@ class EngineResult:
     died: np.ndarray  # (R,) bool
     time_to_death: np.ndarray  # (R,) float64 days since treatment start; NaN where not died
     drug_exposure: np.ndarray  # (R, D) float64 concentration x days after treatment start
+    progressed: np.ndarray  # (R,) bool: a progression the strategy could not answer
+    time_to_progression: np.ndarray  # (R,) float64 days; NaN where not progressed
+    regimen_switches: np.ndarray  # (R,) int64
+    ctdna_detection_time: np.ndarray  # (R,) float64 days; NaN where never detected
+    ctdna_lead_time: np.ndarray  # (R,) float64 days: first imaging progression - detection
+    treated_fraction: np.ndarray  # (R,) float64 share of the simulated treatment time dosed
     traced: np.ndarray  # (K,) int64 global indices of traced realizations
     trajectory: np.ndarray  # (K, n_times, T) float64 cells; NaN where not simulated
     concentration: np.ndarray  # (K, n_times, D) float64; NaN where not simulated
+    on_treatment: np.ndarray  # (K, n_times) float64 dose factor given (0: off); NaN
+    observed_burden: np.ndarray  # (K, n_visits) float64 imaging at each visit; NaN
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -71,6 +80,7 @@ class _Lanes:
     cells_at_detection: Any
     conc: Any
     auc: Any
+    policy: policy.PolicyLanes
 
 
 def run_engine(
@@ -113,10 +123,13 @@ def run_engine(
         cells_at_detection=xp.zeros((n_real, n_types), dtype=xp.int64),
         conc=xp.zeros((n_real, n_drugs)),
         auc=xp.zeros((n_real, n_drugs)),
+        policy=policy.PolicyLanes.empty(xp, n_real),
     )
     decay = pk.StepDecay.from_half_lives(model.half_life, model.dt)
-    bolus = xp.asarray(model.bolus)
-    infusion = xp.asarray(model.infusion)
+    bolus = xp.asarray(model.regimen_bolus)
+    infusion = xp.asarray(model.regimen_infusion)
+    resists = xp.asarray(model.regimen_resists)
+    lines = xp.asarray(model.lines)
     group_of = xp.asarray(np.eye(max(len(model.carrying_capacity), 1), dtype=np.int64)[
         model.group]) if model.growth_law != "exponential" else None
 
@@ -126,6 +139,8 @@ def run_engine(
     trace_row = xp.asarray(trace_row)
     trajectory = xp.full((traced.size, model.n_trace_times, n_types), xp.nan)
     conc_trace = xp.full((traced.size, model.n_trace_times, n_drugs), xp.nan)
+    dose_trace = xp.full((traced.size, model.n_trace_times), xp.nan)
+    observed_trace = xp.full((traced.size, model.n_visits), xp.nan)
 
     counter = DrawCounter() if count_draws else None
     lane_steps = 0
@@ -135,14 +150,30 @@ def run_engine(
         total = _bookkeep(xp, model, state, it, initial)
         treated = state.phase == TREATED
         since = it - state.detect_it
-        if model.treated and bool(treated.any()):
-            (rows,) = xp.nonzero(treated)
-            state.conc[rows] += bolus[since[rows]]
+        (rows,) = xp.nonzero(treated)
+        plan = state.policy
+        if model.treated and rows.size:
+            policy.start(xp, model, plan, rows[since[rows] == 0], it)
+            policy.tick(xp, model, plan, rows, since[rows], it)
+        if model.visit_steps and rows.size:
+            (visiting,) = xp.nonzero(treated & (since % model.visit_steps == 0))
+            if visiting.size:
+                observed = _visit(xp, model, dm, state, visiting, since, total, key, it, real,
+                                  resists, lines, group_of)
+                rows_traced = trace_row[visiting]
+                keep = rows_traced >= 0
+                observed_trace[rows_traced[keep], since[visiting][keep] // model.visit_steps] = (
+                    observed[keep])
+        dosed = rows[plan.regimen[rows] >= 0] if model.treated else rows[:0]
+        if dosed.size:
+            state.conc[dosed] += bolus[plan.regimen[dosed], it - plan.activated[dosed]] * (
+                plan.dose[dosed][:, None])
         sample = treated & (trace_row >= 0) & (since % model.trace_every_steps == 0)
         if bool(sample.any()):
             slot = (trace_row[sample], since[sample] // model.trace_every_steps)
             trajectory[slot] = state.counts[sample]
             conc_trace[slot] = state.conc[sample]
+            dose_trace[slot] = xp.where(plan.regimen[sample] >= 0, plan.dose[sample], 0.0)
         cured = treated & (total == 0)
         dies = treated & (total >= model.lethal_size)
         ends = cured | dies | (treated & (since >= model.horizon_steps))
@@ -155,24 +186,27 @@ def run_engine(
             break
         if it >= rng.MAX_STEPS:  # the schema keeps step counts far below this
             raise RuntimeError("step counter exhausted (2**32 steps)")
-        lane_conc = None
-        on_drug = model.treated and bool(treated[active].any())
-        if on_drug:
-            rate = infusion * (state.phase[active] == TREATED)[:, None]
-            lane_conc = pk.midpoint(xp, state.conc[active], rate, decay)
+        on = state.phase[active] == TREATED
+        plan.treated_steps[active] += on & (plan.regimen[active] >= 0)
+        lane_conc = lane_infusion = None
+        if model.treated and bool(on.any()):
+            lane_infusion = _infusion(xp, plan, infusion, active, n_drugs)
+            lane_conc = pk.midpoint(xp, state.conc[active], lane_infusion, decay)
         crowd = _crowding(xp, model, state.counts[active], group_of)
         state.counts[active] = branching_step(xp, dm, state.counts[active], real[active], key,
                                               it, lane_conc, crowd, counter)
-        if on_drug:
-            (rows,) = xp.nonzero(state.phase == TREATED)
-            state.conc[rows], exposure = pk.advance(xp, state.conc[rows], infusion, decay)
-            state.auc[rows] += exposure
+        if lane_conc is not None:
+            state.conc[active], exposure = pk.advance(xp, state.conc[active], lane_infusion,
+                                                      decay)
+            state.auc[active] += exposure
         lane_steps += int(active.size)
         it += 1
         if on_iteration is not None:
             on_iteration(it, int(active.size))
     _zero_after_cure(xp, model, state, trace_row, trajectory)
-    return _result(xp, model, state, start, traced, trajectory, conc_trace, {
+    traces = {"trajectory": trajectory, "concentration": conc_trace, "on_treatment": dose_trace,
+              "observed_burden": observed_trace}
+    return _result(xp, model, state, start, traced, traces, {
         "iterations": it,
         "lane_steps": lane_steps,
         "logical_draws": lane_steps * draws_per_lane_step,
@@ -200,6 +234,37 @@ def _bookkeep(xp: ModuleType, model: CompiledModel, state: _Lanes, it: int, init
     # an undetected realization keeps the state it was given up in
     state.cells_at_detection[give_up] = state.counts[give_up]
     return total
+
+
+def _infusion(xp, plan, infusion, lanes, n_drugs) -> Any:
+    """(A, D) infusion rate of each lane's active regimen times its dose factor (0: none)."""
+    regimen = plan.regimen[lanes]
+    given = regimen >= 0
+    if infusion.shape[0] == 0:
+        return xp.zeros((lanes.shape[0], n_drugs))
+    rate = infusion[xp.maximum(regimen, 0)] * plan.dose[lanes][:, None]
+    return xp.where(given[:, None], rate, 0.0)
+
+
+def _visit(xp, model, dm, state, visiting, since, total, key, it, real, resists, lines,
+           group_of) -> Any:
+    """Imaging (and ctDNA) at a visit of the lanes ``visiting``; the policy decides."""
+    observed = clinic.imaging(xp, model, key, it, real[visiting], total[visiting])
+    resisting = None
+    if model.ctdna:
+        counts = state.counts[visiting]
+        conc = state.conc[visiting] if model.treated else None
+        flux, variant_flux = clinic.death_flux(xp, model, dm.rates, counts, conc,
+                                               _crowding(xp, model, counts, group_of))
+        detected = clinic.ctdna_detected(xp, model, key, it, real[visiting], flux, variant_flux)
+        if model.treated:
+            current = lines[state.policy.line[visiting]]
+            resisting = (detected & resists[current]).any(axis=1)
+        else:
+            resisting = detected.any(axis=1)
+    policy.visit(xp, model, state.policy, visiting, since[visiting] == 0, observed, resisting,
+                 it)
+    return observed
 
 
 def _zero_after_cure(xp, model, state, trace_row, trajectory) -> None:
@@ -230,7 +295,7 @@ def _crowding(xp: ModuleType, model: CompiledModel, counts: Any, group_of: Any) 
     return xp.log(xp.maximum(total, 1.0)) / xp.log(capacity)
 
 
-def _result(xp, model, state, start, traced, trajectory, conc_trace, stats) -> EngineResult:
+def _result(xp, model, state, start, traced, traces, stats) -> EngineResult:
     detected = state.detect_it >= 0
     ended = state.end_it >= 0
     died = ended & ~state.cured
@@ -239,6 +304,14 @@ def _result(xp, model, state, start, traced, trajectory, conc_trace, stats) -> E
     cells_at_start = xp.where(detected[:, None], state.cells_at_detection, 0)
     resistant = xp.asarray(model.resistant)
     resistant_at_start = ((cells_at_start > 0)[:, :, None] & resistant[None]).any(axis=1)
+    plan = state.policy
+
+    def days(it: Any) -> Any:
+        return xp.where(it >= 0, (it - state.detect_it) * dt, xp.nan)
+
+    steps_after = xp.where(ended, state.end_it - state.detect_it, model.horizon_steps)
+    treated_fraction = xp.where(detected & (steps_after > 0),
+                                plan.treated_steps / xp.maximum(steps_after, 1), xp.nan)
     return EngineResult(
         realization=np.arange(start, start + detected.shape[0], dtype=np.int64),
         detected=to_host(detected),
@@ -253,8 +326,14 @@ def _result(xp, model, state, start, traced, trajectory, conc_trace, stats) -> E
         died=to_host(died),
         time_to_death=to_host(xp.where(died, since_start, xp.nan)),
         drug_exposure=to_host(state.auc),
+        progressed=to_host(plan.progressed),
+        time_to_progression=to_host(days(plan.progression_it)),
+        regimen_switches=to_host(plan.switches),
+        ctdna_detection_time=to_host(days(plan.ctdna_it)),
+        ctdna_lead_time=to_host(xp.where((plan.ctdna_it >= 0) & (plan.first_pd_it >= 0),
+                                         (plan.first_pd_it - plan.ctdna_it) * dt, xp.nan)),
+        treated_fraction=to_host(treated_fraction),
         traced=traced,
-        trajectory=to_host(trajectory),
-        concentration=to_host(conc_trace),
+        **{name: to_host(value) for name, value in traces.items()},
         stats=stats,
     )

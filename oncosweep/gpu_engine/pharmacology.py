@@ -67,7 +67,9 @@ def advance(xp: ModuleType, conc: Any, infusion: Any, pk: StepDecay) -> tuple[An
 def occupancy(xp: ModuleType, conc: Any, ic50: Any, hill: float) -> Any:
     """Hill fraction C^h / (C^h + IC50^h) in [0, 1]; 0 where C = 0 or IC50 = inf."""
     present = conc > 0
-    fraction = 1.0 / (1.0 + (ic50 / xp.where(present, conc, 1.0)) ** hill)
+    # A tiny concentration overflows (IC50 / C)^h to inf, which gives exactly f = 0: intended.
+    with np.errstate(over="ignore", divide="ignore"):
+        fraction = 1.0 / (1.0 + (ic50 / xp.where(present, conc, 1.0)) ** hill)
     return xp.where(present, fraction, 0.0)
 
 

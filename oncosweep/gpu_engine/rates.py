@@ -28,12 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from oncosweep.gpu_engine.compile import CompiledModel
 from oncosweep.gpu_engine.pharmacology import occupancy
+
+if TYPE_CHECKING:  # pragma: no cover - compile imports this module
+    from oncosweep.gpu_engine.compile import CompiledModel
 
 
 @dataclass(frozen=True)

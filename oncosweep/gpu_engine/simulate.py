@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario import Scenario
 
 DEFAULT_BATCH = 8192
+PRE_TREATMENT = ("detected", "time_to_detection", "restarts", "cells_at_detection",
+                 "cells_at_start", "resistant_at_start")
 
 
 def simulate(
@@ -27,6 +29,7 @@ def simulate(
     start: int = 0,
     point: int = 0,
     backend: str = "numpy",
+    strategy: str | None = None,
     batch: int = DEFAULT_BATCH,
     progress: bool = False,
 ) -> Any:
@@ -47,6 +50,10 @@ def simulate(
         Parameter-point id of a sweep (0 outside sweeps), in [0, 2**32 - 1].
     backend
         ``"numpy"`` (the reference) or ``"cupy"`` (the same array code on a GPU).
+    strategy
+        Name of one strategy of the scenario. Default: every strategy, each with the same
+        seed and point (common random numbers: identical tumours up to treatment start),
+        along a ``strategy`` dimension when there are several.
     batch
         Realizations simulated together in memory (performance only).
     progress
@@ -62,10 +69,31 @@ def simulate(
     _check_int("point", point, 0, rng.MAX_POINT)
     _check_int("batch", batch, 1, 2**31 - 1)
     xp = get_xp(backend)
-    model = compile_scenario(scenario)
+    names = [plan.name for plan in scenario.strategy_plans()]
+    if strategy is not None or len(names) <= 1:
+        return _simulate_one(scenario, strategy, realizations, seed, start, point, backend,
+                             xp, batch, progress)
+    import xarray as xr  # noqa: PLC0415
 
+    parts = [_simulate_one(scenario, name, realizations, seed, start, point, backend, xp,
+                           batch, progress) for name in names]
+    # Pre-treatment outputs are identical under every strategy (common random numbers), so
+    # they keep no strategy dimension; everything after treatment start gets one. Fixed by
+    # design, never by comparing values (a dataset's structure must not depend on its data).
+    per_strategy = [name for name in parts[0].data_vars if name not in PRE_TREATMENT]
+    merged = xr.concat(parts, dim="strategy", data_vars=per_strategy, coords="minimal",
+                       compat="equals", combine_attrs="drop_conflicts")
+    merged = merged.assign_coords(strategy=("strategy", np.array(names, dtype=str), {
+        "long_name": "treatment strategy"}))
+    merged.attrs["strategy_kind"] = ",".join(p.kind for p in scenario.strategy_plans())
+    return merged
+
+
+def _simulate_one(scenario, strategy, realizations, seed, start, point, backend, xp, batch,
+                  progress) -> Any:
+    model = compile_scenario(scenario, strategy)
     parts: list[EngineResult] = []
-    bar = _progress_bar(realizations, progress)
+    bar = _progress_bar(realizations, progress, model.strategy)
     try:
         for first in range(start, start + realizations, batch):
             count = min(batch, start + realizations - first)
@@ -101,12 +129,13 @@ def _check_int(name: str, value: Any, low: int, high: int) -> None:
         raise ValueError(f"{name}: must be in [{low}, {high}], got {value}")
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
+def _progress_bar(total: int, enabled: bool, strategy: str = "") -> Any:
     if not enabled:
         return None
     from tqdm.auto import tqdm  # noqa: PLC0415 - optional at run time
 
-    return tqdm(total=total, unit="realization", desc="simulating", disable=None)
+    desc = f"simulating {strategy}" if strategy else "simulating"
+    return tqdm(total=total, unit="realization", desc=desc, disable=None)
 
 
 def _concatenate(parts: list[EngineResult]) -> EngineResult:

@@ -12,9 +12,11 @@ Every problem in a scenario raises :class:`ScenarioError` whose ``errors`` are
 ``tumour.loci[1].mutation_rate: must be in [0, 1], got 2.5``.
 
 Sections: ``tumour`` (cells, loci with resistance ``mechanisms``, phenotypes, compartments),
-``simulation``, ``trace``, ``growth`` (density dependence), ``immune``, ``drugs``, ``regimens``
-and ``treatment``; all but ``tumour`` and ``simulation`` are optional, and without them there
-is no therapy, growth is exponential and the tumour is one compartment.
+``simulation``, ``trace``, ``growth`` (density dependence), ``immune``, ``drugs``, ``regimens``,
+``treatment`` (one regimen throughout), ``monitoring`` (clinic visits: imaging, ctDNA) and
+``strategies`` (treatment policies, :meth:`Scenario.strategy_plans`); all but ``tumour`` and
+``simulation`` are optional, and without them there is no therapy, growth is exponential and
+the tumour is one compartment.
 """
 
 from oncosweep.scenario._types import MAX_COMPARTMENTS
@@ -32,8 +34,19 @@ from oncosweep.scenario.mechanisms import (
     Target,
 )
 from oncosweep.scenario.model import Scenario
+from oncosweep.scenario.monitoring import CtDNA, Imaging, Monitoring, Progression
 from oncosweep.scenario.schedule import TreatmentSchedule
 from oncosweep.scenario.simulation import Simulation, Trace
+from oncosweep.scenario.strategies import (
+    MAX_STRATEGIES,
+    Adaptive,
+    Continuous,
+    CtdnaSwitch,
+    Intermittent,
+    Sequential,
+    Strategy,
+    StrategyPlan,
+)
 from oncosweep.scenario.tumour import (
     Epistasis,
     Founder,
@@ -45,11 +58,16 @@ from oncosweep.scenario.tumour import (
 
 __all__ = [
     "MAX_COMPARTMENTS",
+    "MAX_STRATEGIES",
+    "Adaptive",
     "ApoptosisEvasion",
     "Bypass",
     "CellType",
     "Compartment",
     "CompetitionGroup",
+    "Continuous",
+    "CtDNA",
+    "CtdnaSwitch",
     "Dosing",
     "Drug",
     "Efflux",
@@ -57,18 +75,25 @@ __all__ = [
     "FieldError",
     "Founder",
     "Growth",
+    "Imaging",
     "Immune",
     "ImmuneEvasion",
+    "Intermittent",
     "Locus",
     "Mechanism",
     "Migration",
+    "Monitoring",
     "Phenotype",
     "PopulationEntry",
+    "Progression",
     "Regimen",
     "RegimenDrug",
     "Scenario",
     "ScenarioError",
+    "Sequential",
     "Simulation",
+    "Strategy",
+    "StrategyPlan",
     "Switching",
     "Target",
     "Trace",

@@ -168,14 +168,16 @@ def raise_problems(problems: Sequence[Problem], *, absolute: bool = False) -> No
 def errors_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[FieldError]:
     """Translate a pydantic ``ValidationError`` raised by ``root`` into field errors."""
     errors = [(_walk(root, tuple(e["loc"]))[0], e) for e in exc.errors()]
+    missing = {(loc[:-1], loc[-1]) for loc, e in errors if e["type"] == "missing" and loc}
     # a misspelt key explains the "missing" error of the key it was meant to be: report it once
-    hints = {
-        (loc[:-1], _suggest(root, tuple(e["loc"])))
-        for loc, e in errors
+    extra = {
+        i: _extra_message(root, loc, tuple(e["loc"]), missing)
+        for i, (loc, e) in enumerate(errors)
         if e["type"] == "extra_forbidden"
     }
+    hints = {(errors[i][0][:-1], suggestion) for i, (_, suggestion) in extra.items()}
     result: list[FieldError] = []
-    for loc, err in errors:
+    for i, (loc, err) in enumerate(errors):
         ctx = err.get("ctx") or {}
         if err["type"] == PROBLEMS_TYPE:
             base = () if ctx.get("absolute") else loc
@@ -188,12 +190,29 @@ def errors_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[
             continue
         message = _message(err, ctx)
         if err["type"] == "extra_forbidden":
-            suggestion = _suggest(root, tuple(err["loc"]))
+            own, suggestion = extra[i]
+            message = own or message
             message += f" (did you mean {suggestion!r}?)" if suggestion else ""
         elif err["type"] not in _NO_GOT and "input" in err and not re.search(r"\bgot\b", message):
             message += f", got {short_repr(err['input'])}"
         result.append(FieldError(format_path(loc), message))
     return result
+
+
+def _extra_message(
+    root: type[BaseModel], loc: Loc, raw: Loc, missing: set[tuple[Loc, str | int]]
+) -> tuple[str | None, str | None]:
+    """For an unknown key at ``loc`` (pydantic's: ``raw``): the holder model's own message
+    (its classmethod ``unused_field_message(key)``, e.g. ``not used by kind 'continuous'`` for
+    another kind's key, which is then a misspelling only of a missing field) and the known
+    field it is probably a misspelling of."""
+    model = _walk(root, raw)[1]
+    suggestion = _suggest(root, raw)
+    hook = getattr(model, "unused_field_message", None)
+    own = hook(raw[-1]) if callable(hook) and raw and isinstance(raw[-1], str) else None
+    if not isinstance(own, str):
+        return None, suggestion
+    return own, suggestion if (loc[:-1], suggestion) in missing else None
 
 
 def _tag_error(loc: Loc, err: Any, ctx: dict[str, Any]) -> FieldError:

@@ -3,10 +3,11 @@
 Each section is a model in its own module; ``Scenario`` composes them. Checks that involve two
 sections live in a ``field_validator`` of the later section and read the earlier ones from
 ``info.data``, which holds only sections that validated, so a broken section never causes a
-cascade of confusing follow-up errors. Adding a section (strategy, ...) is a field here, plus
-such a validator where it depends on earlier sections. A check that finds a problem in an
-earlier section (a mechanism naming an unknown drug, a time step too long for the drugs) runs
-in the validator of the last section it needs and reports the earlier section's path.
+cascade of confusing follow-up errors. Adding a section is a field here, plus such a validator
+where it depends on earlier sections (``monitoring`` and ``strategies`` were the latest). A
+check that finds a problem in an earlier section (a mechanism naming an unknown drug, a time
+step too long for the drugs) runs in the validator of the last section it needs and reports
+the earlier section's path.
 """
 
 from __future__ import annotations
@@ -18,23 +19,27 @@ from typing import Any
 
 import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from oncosweep.scenario._types import ScenarioModel
 from oncosweep.scenario.cells import CellType, resolve_cell_types
 from oncosweep.scenario.drugs import Drug, Regimen, Treatment
 from oncosweep.scenario.errors import (
-    FieldError,
     ScenarioError,
     errors_from_validation,
     raise_problems,
     short_repr,
 )
 from oncosweep.scenario.growth import Growth, Immune
+from oncosweep.scenario.monitoring import Monitoring, monitoring_problems
 from oncosweep.scenario.schedule import TreatmentSchedule, build_schedule
 from oncosweep.scenario.simulation import Simulation, Trace
+from oncosweep.scenario.strategies import MAX_STRATEGIES, Continuous, Strategy, StrategyPlan
+from oncosweep.scenario.strategy_checks import strategy_problems
 from oncosweep.scenario.therapy_checks import drug_problems, regimen_problems, time_step_problems
 from oncosweep.scenario.tumour import Tumour
 from oncosweep.scenario.tumour_checks import listing
+from oncosweep.scenario.yaml_io import load_yaml, string_keys
 
 __all__ = ["Scenario", "time_step_problems"]
 
@@ -65,7 +70,14 @@ class Scenario(ScenarioModel):
     regimens: tuple[Regimen, ...] = ()
     """Named drug combinations."""
     treatment: Treatment | None = None
-    """The regimen given from detection to the horizon (null: no therapy)."""
+    """The regimen given from detection to the horizon (null: no therapy); short for
+    ``strategies: [{name: X, kind: continuous, regimen: X}]``."""
+    monitoring: Monitoring | None = None
+    """Clinic visits with imaging and optional ctDNA (null: none); needed by strategies of
+    kind sequential, adaptive and ctdna_switch."""
+    strategies: tuple[Strategy, ...] = ()
+    """Treatment strategies, each simulated for the same tumours (at most 16; not together
+    with ``treatment``)."""
 
     @field_validator("trace")
     @classmethod
@@ -127,6 +139,26 @@ class Scenario(ScenarioModel):
                 raise_problems([(("regimen",), message)])
         return treatment
 
+    @field_validator("monitoring")
+    @classmethod
+    def _monitoring_fits(
+        cls, monitoring: Monitoring | None, info: ValidationInfo
+    ) -> Monitoring | None:
+        if monitoring is not None:
+            raise_problems(monitoring_problems(monitoring, info.data))
+        return monitoring
+
+    @field_validator("strategies")
+    @classmethod
+    def _strategies_fit(
+        cls, strategies: tuple[Strategy, ...], info: ValidationInfo
+    ) -> tuple[Strategy, ...]:
+        if len(strategies) > MAX_STRATEGIES:
+            message = f"at most {MAX_STRATEGIES} strategies are supported, got {len(strategies)}"
+            raise PydanticCustomError("too_long", message)
+        raise_problems(strategy_problems(strategies, info.data))
+        return strategies
+
     # ----------------------------------------------------------------- construction
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
@@ -142,7 +174,7 @@ class Scenario(ScenarioModel):
                 f"got a {type(data).__name__}: {short_repr(data)}",
             )
         try:
-            data = _string_keys(data)
+            data = string_keys(data)
         except RecursionError:
             raise ScenarioError.single("<root>", "the scenario is nested too deeply") from None
         try:
@@ -153,7 +185,7 @@ class Scenario(ScenarioModel):
     @classmethod
     def from_yaml_string(cls, text: str) -> Scenario:
         """Parse and validate YAML text."""
-        return cls.from_dict(_load_yaml(text))
+        return cls.from_dict(load_yaml(text))
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> Scenario:
@@ -182,7 +214,7 @@ class Scenario(ScenarioModel):
     # ----------------------------------------------------------------- export
     def to_yaml(self) -> str:
         """The scenario as YAML text (all fields, YAML names); reads back to an equal object."""
-        data = _string_keys(self.model_dump(by_alias=True, exclude_none=True))  # tuples -> lists
+        data = string_keys(self.model_dump(by_alias=True, exclude_none=True))  # tuples -> lists
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)  # inf -> .inf
 
     @classmethod
@@ -205,62 +237,33 @@ class Scenario(ScenarioModel):
         ``initial_population``, else ``{founder_type_index(): initial_cells}``."""
         return self.tumour.initial_counts()
 
+    def strategy_plans(self) -> tuple[StrategyPlan, ...]:
+        """One :class:`~oncosweep.scenario.strategies.StrategyPlan` per strategy, in order;
+        ``treatment: {regimen: X}`` gives one continuous plan named X; () without therapy."""
+        strategies = self.strategies
+        if self.treatment is not None and not strategies:
+            name = self.treatment.regimen
+            strategies = (Continuous(name=name, kind="continuous", regimen=name),)
+        return tuple(strategy.plan(self.simulation.dt) for strategy in strategies)
+
+    def regimen_schedule(self, name: str) -> TreatmentSchedule:
+        """The regimen called ``name`` resolved per drug, in steps from its start (ValueError
+        for an unknown name)."""
+        return build_schedule(name, self.regimens, self.drugs, self.simulation.dt)
+
     def treatment_schedule(self) -> TreatmentSchedule | None:
-        """The treatment resolved per drug, in steps (None without a ``treatment`` section)."""
-        if self.treatment is None:
-            return None
-        return build_schedule(self.treatment, self.regimens, self.drugs, self.simulation.dt)
+        """The first regimen of the first strategy (or of ``treatment``) resolved per drug,
+        in steps (None without therapy); see :meth:`regimen_schedule`."""
+        plans = self.strategy_plans()
+        return self.regimen_schedule(plans[0].regimens[0]) if plans else None
+
+    def ctdna_variant_indices(self) -> tuple[int, ...]:
+        """Locus indices (bits) monitored by ctDNA, in the order listed (every locus when
+        ``monitoring.ctdna.variants`` is not given; () without ctDNA)."""
+        if self.monitoring is None:
+            return ()
+        return self.monitoring.variant_indices(self.tumour.locus_names)
 
 
 def _sections(model: type[ScenarioModel]) -> str:
     return "sections " + ", ".join(f.alias or name for name, f in model.model_fields.items())
-
-
-def _string_keys(value: Any) -> Any:
-    """Copy of ``value`` with every mapping key a string (YAML allows ``1:`` or ``true:``)."""
-    if isinstance(value, Mapping):
-        return {k if isinstance(k, str) else str(k): _string_keys(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_string_keys(v) for v in value]
-    return value
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:  # keyed by type too: `1:` and `true:` are different YAML keys
-                first = seen.get((type(key), key))
-                seen.setdefault((type(key), key), key_node.start_mark.line)
-            except TypeError:  # unhashable key: PyYAML reports it below
-                continue
-            if first is not None:
-                message = f"duplicate key {short_repr(key)} (first given on line {first + 1})"
-                raise yaml.constructor.ConstructorError(None, None, message, key_node.start_mark)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _load_yaml(text: str) -> Any:
-    if not isinstance(text, str | bytes):
-        raise ScenarioError.single("<yaml>", f"expected YAML text, got {short_repr(text)}")
-    try:
-        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ScenarioError([FieldError("<yaml>", f"{where}{problem}")]) from None
-    except yaml.reader.ReaderError as exc:  # a control character, before any parsing
-        line = text[: exc.position].count("\n") + 1 if isinstance(text, str) else None
-        where = f"line {line}: " if line else ""
-        problem = f"special character #x{exc.character:04x} is not allowed in YAML"
-        if "special characters" not in str(exc.reason):
-            problem = f"cannot decode the text as {exc.encoding} ({exc.reason})"
-        raise ScenarioError([FieldError("<yaml>", where + problem)]) from None
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise ScenarioError([FieldError("<yaml>", f"invalid YAML: {exc}")]) from None

@@ -18,9 +18,17 @@ from oncosweep.scenario._types import (
     ScenarioModel,
     as_integer,
 )
-from oncosweep.scenario.errors import Problem, raise_problems, short_repr
+from oncosweep.scenario.errors import Loc, Problem, raise_problems, short_repr
 
-__all__ = ["MAX_STEPS", "Simulation", "Trace", "round_3_digits", "whole_steps"]
+__all__ = [
+    "MAX_STEPS",
+    "Simulation",
+    "Trace",
+    "round_3_digits",
+    "step_multiple_problems",
+    "to_steps",
+    "whole_steps",
+]
 
 #: Pre-detection plus post-detection steps must stay below this (32-bit step counters).
 MAX_STEPS = 2**31
@@ -154,3 +162,18 @@ def whole_steps(days: float, dt: float) -> int | None:
     """``n`` if ``days`` is ``n * dt`` for a whole ``n >= 0`` (to 1e-9 relative), else None."""
     n = math.floor(days / dt + 0.5)
     return n if abs(days - n * dt) <= _EVERY_RTOL * days else None
+
+
+def to_steps(days: float, dt: float) -> int:
+    """Whole time steps in ``days`` (validated to be a whole multiple of ``dt``)."""
+    steps = whole_steps(days, dt)
+    return round(days / dt) if steps is None else steps
+
+
+def step_multiple_problems(loc: Loc, days: float, dt: float) -> list[Problem]:
+    """A problem at ``loc`` unless ``days`` is a whole multiple (>= 1) of ``dt``:
+    ``must be >= simulation.dt (0.1 days), got 0.05`` or ``must be a whole multiple of ...``."""
+    if whole_steps(days, dt) not in (None, 0):
+        return []
+    relation = "be >= " if days < dt else "be a whole multiple of "
+    return [(loc, f"must {relation}simulation.dt ({dt:g} days), got {days:g}")]

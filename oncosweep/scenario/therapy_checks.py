@@ -12,7 +12,12 @@ from oncosweep.scenario.drugs import Drug, Regimen
 from oncosweep.scenario.errors import Loc, Problem
 from oncosweep.scenario.growth import Immune
 from oncosweep.scenario.mechanisms import Bypass, Efflux, Target
-from oncosweep.scenario.simulation import Simulation, round_3_digits, whole_steps
+from oncosweep.scenario.simulation import (
+    Simulation,
+    round_3_digits,
+    step_multiple_problems,
+    whole_steps,
+)
 from oncosweep.scenario.tumour import Tumour
 from oncosweep.scenario.tumour_checks import listing
 
@@ -43,9 +48,8 @@ def _dosing_problems(loc: Loc, drug: Drug, dt: float) -> list[Problem]:
     out: list[Problem] = []
     every, times = drug.dosing.every, drug.dosing.times or ()
     dt_text = f"simulation.dt ({dt:g} days)"
-    if every is not None and whole_steps(every, dt) in (None, 0):
-        relation = "be >= " if every < dt else "be a whole multiple of "
-        out.append(((*loc, "every"), f"must {relation}{dt_text}, got {every:g}"))
+    if every is not None:
+        out += step_multiple_problems((*loc, "every"), every, dt)
     for k, time in enumerate(times):
         if whole_steps(time, dt) is None:
             message = f"must be a whole multiple of {dt_text}, got {time:g}"
