@@ -32,7 +32,8 @@ def time_steps(model, dm, total: float, lanes: int, steps: int) -> float:
     share = max(int(total // model.n_types), 1)
     counts = np.full((lanes, model.n_types), share, dtype=np.int64)
     real = np.arange(lanes, dtype=np.uint64)
-    steady = model.infusion / (np.log(2.0) / model.half_life)  # infusion steady state R / k
+    infusion = model.regimen_infusion[model.lines[0]]  # the strategy's first regimen
+    steady = infusion / (np.log(2.0) / model.half_life)  # infusion steady state R / k
     conc = np.tile(steady, (lanes, 1))
     times = []
     for step in range(steps):
