@@ -22,6 +22,8 @@ _EXPORTS = {
     "simulate": "oncosweep.gpu_engine.simulate",
     "compile_scenario": "oncosweep.gpu_engine.compile",
     "CompiledModel": "oncosweep.gpu_engine.compile",
+    "run_sweep": "oncosweep.distributed.sweep",
+    "open_results": "oncosweep.distributed.sweep",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

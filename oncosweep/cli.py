@@ -1,4 +1,4 @@
-"""The ``oncosweep`` command line: run, schema.
+"""The ``oncosweep`` command line: run, sweep, verify, info, validate, schema.
 
 Bad input never produces a traceback: it is one line naming the file and field, exit code 2.
 """
@@ -40,6 +40,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true", help="replace an existing output store")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
+    sweep = commands.add_parser(
+        "sweep", help="run (or resume) a parameter sweep into a zarr store on Dask",
+        description="Simulate every unit (grid point x realization chunk) of the scenario's "
+        "sweep on a Dask cluster and write it into a resumable zarr v3 store. Re-running the "
+        "same command on the same store computes only the missing units.",
+    )
+    sweep.add_argument("config", help="scenario YAML file with a sweep section")
+    sweep.add_argument("-o", "--output", required=True, help="sweep store, e.g. sweep.zarr")
+    sweep.add_argument("--workers", type=_positive_int, default=None,
+                       help="worker processes of the embedded cluster (default: all cores)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", help="address of an existing scheduler, tcp://HOST:PORT")
+    where.add_argument("--scheduler-file", help="scheduler file of an existing cluster")
+    sweep.add_argument("--overwrite", action="store_true", help="start the store over")
+    sweep.add_argument("--retries", type=_non_negative_int, default=3,
+                       help="retries of a failed unit (default 3)")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    for name, text in (("verify", "check every unit of a sweep store is done and intact"),
+                       ("info", "show a sweep store's axes, progress, config hash, versions")):
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument("store", help="sweep store (zarr)")
+
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
     validate = commands.add_parser(
@@ -68,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "validate":
             return _validate(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "verify":
+            return _verify(args)
+        if args.command == "info":
+            return _info(args)
     except UserError as exc:
         print(f"oncosweep: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -105,6 +133,74 @@ def _run(args: argparse.Namespace) -> int:
         print(summarize(ds))
         print(f"results: {path}  (open with xarray.open_zarr({str(path)!r}))")
     return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from oncosweep.distributed.sweep import SweepError, run_sweep  # noqa: PLC0415
+    from oncosweep.scenario import Scenario, ScenarioError  # noqa: PLC0415
+
+    try:
+        scenario = Scenario.from_yaml(args.config)
+    except ScenarioError as exc:
+        raise UserError(f"{args.config}: {exc}") from None
+    try:
+        summary = run_sweep(scenario, args.output, workers=args.workers,
+                            scheduler=args.scheduler, scheduler_file=args.scheduler_file,
+                            overwrite=args.overwrite, retries=args.retries,
+                            progress=False if args.quiet else None)
+    except SweepError as exc:
+        raise UserError(str(exc)) from None
+    busy = summary.simulate_seconds + summary.write_seconds
+    share = summary.write_seconds / busy if busy else 0.0
+    print(f"sweep: {summary.units} units, {summary.skipped} already done, computed "
+          f"{summary.computed} in {summary.seconds:.1f} s (writing {100 * share:.1f} % of "
+          f"worker time)")
+    print(f"results: {args.output}  (oncosweep.open_results({args.output!r}))")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from oncosweep.distributed.sweep_store import verify_store  # noqa: PLC0415
+
+    report = _open(args.store, verify_store)
+    for unit in report.unfinished:
+        print(f"unfinished: grid point {unit.point}, realization chunk {unit.chunk}")
+    for unit in report.corrupt:
+        print(f"corrupt: grid point {unit.point}, realization chunk {unit.chunk} (data do not "
+              "match the checksum written with the unit: a chunk is missing or damaged)")
+    print(f"{report.units - len(report.unfinished) - len(report.corrupt)} of {report.units} "
+          f"units done and intact")
+    return EXIT_OK if report.ok else 1
+
+
+def _info(args: argparse.Namespace) -> int:
+    from oncosweep.distributed.sweep_store import open_store, plan_of  # noqa: PLC0415
+
+    ds = _open(args.store, open_store)
+    plan = plan_of(ds)
+    done = int(ds["done"].values.sum())
+    print(f"store        {args.store} ({ds.attrs.get('format')})")
+    for axis in plan.axes:
+        kind = " (strategy)" if axis.is_strategy else ""
+        print(f"axis         {axis.name}{kind}: {', '.join(str(v) for v in axis.values)}")
+    print(f"realizations {plan.realizations} per grid point, chunks of {plan.chunk}, seed "
+          f"{plan.seed}")
+    print(f"progress     {done} of {len(plan.units())} units done")
+    print(f"config hash  {plan.config_hash}")
+    print(f"versions     oncosweep {ds.attrs.get('oncosweep_version')}, rng "
+          f"{ds.attrs.get('rng_scheme')}")
+    return EXIT_OK
+
+
+def _open(store: str, reader):  # noqa: ANN001, ANN202
+    from pathlib import Path  # noqa: PLC0415
+
+    if not Path(store).exists():
+        raise UserError(f"{store}: no such store")
+    try:
+        return reader(store)
+    except (KeyError, ValueError, FileNotFoundError) as exc:
+        raise UserError(f"{store}: not an oncosweep sweep store ({exc})") from None
 
 
 def _validate(args: argparse.Namespace) -> int:

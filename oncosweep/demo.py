@@ -1,4 +1,5 @@
-"""``make demo``: run the quickstart scenario, print a summary and where the results are."""
+"""``make demo``: the quickstart sweep (4 strategies x 3 mutation rates) on an embedded Dask
+cluster into a zarr store; prints a summary and where the results are."""
 
 from __future__ import annotations
 
@@ -8,18 +9,20 @@ from pathlib import Path
 from oncosweep.cli import main as cli_main
 
 CONFIG = Path("configs/quickstart.yaml")
-OUTPUT = Path("results/quickstart.zarr")
-REALIZATIONS = 1000
-SEED = 20261121
+OUTPUT = Path("results/quickstart_sweep.zarr")
 
 
 def main() -> int:
-    print(f"oncosweep demo: {REALIZATIONS} realizations of {CONFIG} (seed {SEED})")
-    status = cli_main(["run", str(CONFIG), "-o", str(OUTPUT), "-n", str(REALIZATIONS),
-                       "--seed", str(SEED), "--overwrite"])
-    if status == 0:
-        print(f"open the results in Python:  xarray.open_zarr({str(OUTPUT)!r})")
-    return status
+    print(f"oncosweep demo: the sweep of {CONFIG} (4 strategies x 3 T790M mutation rates)")
+    status = cli_main(["sweep", str(CONFIG), "-o", str(OUTPUT), "--overwrite"])
+    if status != 0:
+        return status
+    from oncosweep.analysis.summary import summarize_sweep  # noqa: PLC0415
+    from oncosweep.distributed.sweep import open_results  # noqa: PLC0415
+
+    print(summarize_sweep(open_results(OUTPUT)))
+    print(f"open the results in Python:  oncosweep.open_results({str(OUTPUT)!r})")
+    return 0
 
 
 if __name__ == "__main__":

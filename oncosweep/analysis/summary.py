@@ -16,10 +16,17 @@ def resistant_at_detection(ds: Any) -> Any:
     return (ds["cells_at_detection"].isel(cell_type=np.nonzero(mutant)[0]) > 0).any("cell_type")
 
 
-def summarize(ds: Any) -> str:
-    """Summary lines: counts, detection time, restarts, resistance at detection, deaths."""
+def summarize(ds: Any, *, compact: bool = False) -> str:
+    """Summary lines: counts, detection time, restarts, resistance at detection, outcomes
+    per strategy. ``compact``: one line before the strategy table and no footnote."""
     n = ds.sizes["realization"]
     detected = ds["detected"].values
+    if compact:
+        resistant = resistant_at_detection(ds).values[detected].mean() if detected.any() else 0
+        ttd = np.median(ds["time_to_detection"].values[detected]) if detected.any() else np.nan
+        lines = [f"{n} realizations: detection after {ttd:.0f} days (median), resistance "
+                 f"present in {resistant:.3f} of tumours"]
+        return "\n".join(lines + _outcome_table(ds, detected, footnote=False))
     lines = [f"realizations        {n} (seed {ds.attrs.get('seed')}, "
              f"backend {ds.attrs.get('backend')})"]
     if not detected.all():
@@ -48,19 +55,26 @@ def summarize(ds: Any) -> str:
             p = float(ds["resistant_at_start"].sel(drug=drug).values[detected].mean())
             se = np.sqrt(p * (1 - p) / int(detected.sum()))
             lines.append(f"resistant to {drug} at treatment start  {p:.3f} +- {se:.3f}")
-    if "cured" in ds and detected.any():
-        strategies = ds["strategy"].values if "strategy" in ds.dims else [None]
-        lines.append(f"{'strategy':14s}{'progressed':>12s}{'median TTP':>12s}{'cured':>8s}"
-                     f"{'died':>8s}{'switches':>10s}{'ctDNA lead':>12s}{'dosed':>8s}")
-        for name in strategies:
-            one = ds.sel(strategy=name) if name is not None else ds
-            lines.append(_outcome_row(one, detected, str(name or ds.attrs.get("strategy")
-                                                         or "-")))
-        lines.append("(median TTP: Kaplan–Meier, days from treatment start, censored at death "
-                     "and, for cured or surviving tumours, at the horizon; ctDNA lead: median "
-                     "days of the first ctDNA call ahead of the first imaging progression; "
-                     "dosed: mean share of time on a regimen)")
+    lines += _outcome_table(ds, detected, footnote=True)
     return "\n".join(lines)
+
+
+FOOTNOTE = ("(median TTP: Kaplan–Meier, days from treatment start, censored at death and, for "
+            "cured or surviving tumours, at the horizon; ctDNA lead: median days of the first "
+            "ctDNA call ahead of the first imaging progression; dosed: mean share of time on a "
+            "regimen)")
+
+
+def _outcome_table(ds: Any, detected: np.ndarray, *, footnote: bool) -> list[str]:
+    if "cured" not in ds or not detected.any():
+        return []
+    strategies = ds["strategy"].values if "strategy" in ds.dims else [None]
+    lines = [f"{'strategy':14s}{'progressed':>12s}{'median TTP':>13s}{'cured':>8s}"
+             f"{'died':>8s}{'switches':>10s}{'ctDNA lead':>12s}{'dosed':>8s}"]
+    for name in strategies:
+        one = ds.sel(strategy=name) if name is not None else ds
+        lines.append(_outcome_row(one, detected, str(name or ds.attrs.get("strategy") or "-")))
+    return [*lines, FOOTNOTE] if footnote else lines
 
 
 def _outcome_row(ds: Any, detected: np.ndarray, name: str) -> str:
@@ -73,7 +87,7 @@ def _outcome_row(ds: Any, detected: np.ndarray, name: str) -> str:
     median_text = f"{median:.0f}" if np.isfinite(median) else "not reached"
     lead = ds["ctdna_lead_time"].values[detected]
     lead_text = f"{np.nanmedian(lead):.0f}" if np.isfinite(lead).any() else "-"
-    return (f"{name:14s}{progressed.mean():12.3f}{median_text:>12s}"
+    return (f"{name:14s}{progressed.mean():12.3f}{median_text:>13s}"
             f"{ds['cured'].values[detected].mean():8.3f}"
             f"{ds['died'].values[detected].mean():8.3f}"
             f"{ds['regimen_switches'].values[detected].mean():10.2f}{lead_text:>12s}"
@@ -93,3 +107,26 @@ def km_median(times: np.ndarray, event: np.ndarray, censor_at: np.ndarray) -> fl
     curve = stats.ecdf(stats.CensoredData(uncensored=observed, right=censored)).sf
     below = np.nonzero(curve.probabilities <= 0.5)[0]
     return float(curve.quantiles[below[0]]) if below.size else float("nan")
+
+
+def summarize_sweep(ds: Any) -> str:
+    """Per point of the non-strategy axes of a sweep store: the strategy table of
+    :func:`summarize` (a sweep store's variables carry the sweep axes in front)."""
+    import itertools  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    axes = json.loads(ds.attrs["axes"])
+    other = [name for name, _, strategy in axes if not strategy]
+    strategy_axis = next((name for name, _, strategy in axes if strategy), None)
+    blocks = []
+    for index in itertools.product(*(range(ds.sizes[name]) for name in other)):
+        point = ds.isel(dict(zip(other, index, strict=True)))
+        label = ", ".join(f"{name} = {point[name].values}" for name in other) or "all"
+        if strategy_axis is not None:
+            point = point.rename({strategy_axis: "strategy"})
+            # pre-treatment outputs are the same for every strategy (common random numbers)
+            for name in ("detected", "time_to_detection", "restarts", "cells_at_detection",
+                         "cells_at_start", "resistant_at_start"):
+                point[name] = point[name].isel(strategy=0, drop=True)
+        blocks.append(f"--- {label}\n{summarize(point, compact=True)}")
+    return "\n".join([*blocks, FOOTNOTE])

@@ -13,10 +13,11 @@ Every problem in a scenario raises :class:`ScenarioError` whose ``errors`` are
 
 Sections: ``tumour`` (cells, loci with resistance ``mechanisms``, phenotypes, compartments),
 ``simulation``, ``trace``, ``growth`` (density dependence), ``immune``, ``drugs``, ``regimens``,
-``treatment`` (one regimen throughout), ``monitoring`` (clinic visits: imaging, ctDNA) and
-``strategies`` (treatment policies, :meth:`Scenario.strategy_plans`); all but ``tumour`` and
-``simulation`` are optional, and without them there is no therapy, growth is exponential and
-the tumour is one compartment.
+``treatment`` (one regimen throughout), ``monitoring`` (clinic visits: imaging, ctDNA),
+``strategies`` (treatment policies, :meth:`Scenario.strategy_plans`) and ``sweep`` (a grid of
+parameter variants, :meth:`Scenario.sweep_axes`, :meth:`Scenario.at_point`); all but
+``tumour`` and ``simulation`` are optional, and without them there is no therapy, growth is
+exponential, the tumour is one compartment and there is one scenario to simulate.
 """
 
 from oncosweep.scenario._types import MAX_COMPARTMENTS
@@ -47,6 +48,8 @@ from oncosweep.scenario.strategies import (
     Strategy,
     StrategyPlan,
 )
+from oncosweep.scenario.sweep import MAX_GRID_POINTS, Sweep, SweepAxis, ZipGroup
+from oncosweep.scenario.sweep_checks import MAX_CHECKED_POINTS
 from oncosweep.scenario.tumour import (
     Epistasis,
     Founder,
@@ -57,7 +60,9 @@ from oncosweep.scenario.tumour import (
 )
 
 __all__ = [
+    "MAX_CHECKED_POINTS",
     "MAX_COMPARTMENTS",
+    "MAX_GRID_POINTS",
     "MAX_STRATEGIES",
     "Adaptive",
     "ApoptosisEvasion",
@@ -94,10 +99,13 @@ __all__ = [
     "Simulation",
     "Strategy",
     "StrategyPlan",
+    "Sweep",
+    "SweepAxis",
     "Switching",
     "Target",
     "Trace",
     "Treatment",
     "TreatmentSchedule",
     "Tumour",
+    "ZipGroup",
 ]

@@ -4,7 +4,8 @@ Each section is a model in its own module; ``Scenario`` composes them. Checks th
 sections live in a ``field_validator`` of the later section and read the earlier ones from
 ``info.data``, which holds only sections that validated, so a broken section never causes a
 cascade of confusing follow-up errors. Adding a section is a field here, plus such a validator
-where it depends on earlier sections (``monitoring`` and ``strategies`` were the latest). A
+where it depends on earlier sections (``monitoring``, ``strategies`` and ``sweep`` were the
+latest; ``sweep`` must stay the last field: it validates the scenario made of the others). A
 check that finds a problem in an earlier section (a mechanism naming an unknown drug, a time
 step too long for the drugs) runs in the validator of the last section it needs and reports
 the earlier section's path.
@@ -36,6 +37,9 @@ from oncosweep.scenario.schedule import TreatmentSchedule, build_schedule
 from oncosweep.scenario.simulation import Simulation, Trace
 from oncosweep.scenario.strategies import MAX_STRATEGIES, Continuous, Strategy, StrategyPlan
 from oncosweep.scenario.strategy_checks import strategy_problems
+from oncosweep.scenario.sweep import Sweep
+from oncosweep.scenario.sweep_checks import check_sweep
+from oncosweep.scenario.sweep_grid import SweepMethods
 from oncosweep.scenario.therapy_checks import drug_problems, regimen_problems, time_step_problems
 from oncosweep.scenario.tumour import Tumour
 from oncosweep.scenario.tumour_checks import listing
@@ -44,11 +48,14 @@ from oncosweep.scenario.yaml_io import load_yaml, string_keys
 __all__ = ["Scenario", "time_step_problems"]
 
 
-class Scenario(ScenarioModel):
+class Scenario(ScenarioModel, SweepMethods):
     """A complete, validated simulation scenario (immutable).
 
     Build it with :meth:`from_yaml`, :meth:`from_yaml_string` or :meth:`from_dict`; every
-    problem is reported as a :class:`~oncosweep.scenario.errors.ScenarioError`.
+    problem is reported as a :class:`~oncosweep.scenario.errors.ScenarioError`. The sweep
+    methods (:meth:`sweep_axes`, :meth:`grid_shape`, :meth:`at_point`,
+    :meth:`biology_point_id`, :meth:`with_parameters`) are in
+    :mod:`~oncosweep.scenario.sweep_grid`.
     """
 
     name: str = "scenario"
@@ -78,6 +85,9 @@ class Scenario(ScenarioModel):
     strategies: tuple[Strategy, ...] = ()
     """Treatment strategies, each simulated for the same tumours (at most 16; not together
     with ``treatment``)."""
+    sweep: Sweep | None = None
+    """A parameter sweep: a grid of variants of this scenario, each simulated for
+    ``sweep.realizations`` tumours (null: no sweep)."""
 
     @field_validator("trace")
     @classmethod
@@ -158,6 +168,16 @@ class Scenario(ScenarioModel):
             raise PydanticCustomError("too_long", message)
         raise_problems(strategy_problems(strategies, info.data))
         return strategies
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep_fits(cls, sweep: Sweep | None, info: ValidationInfo) -> Sweep | None:
+        if sweep is None:
+            return None
+        sections = [name for name in cls.model_fields if name != "sweep"]
+        sweep, problems = check_sweep(sweep, info.data, sections, cls.from_dict)
+        raise_problems(problems)
+        return sweep
 
     # ----------------------------------------------------------------- construction
     @classmethod

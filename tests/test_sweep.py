@@ -1,0 +1,196 @@
+"""Sweeps on a real Dask LocalCluster (worker processes on loopback) into zarr stores.
+
+Deterministic: fixed seeds; stores are compared value for value (exact equality, NaN ==
+NaN). A unit is a grid point x realization chunk; its values depend only on the config and
+the unit, so worker count, chunk size, crashes and resumption never change them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from oncosweep import Scenario, open_results, run_sweep, simulate
+from oncosweep.cli import main
+from oncosweep.distributed.sweep_store import verify_store
+
+pytestmark = pytest.mark.slow
+
+CONFIG = {
+    "name": "sweep-test",
+    "tumour": {"detection_size": 300, "lethal_size": 5000, "birth_rate": 1.0,
+               "death_rate": 0.3,
+               "loci": [{"name": "R", "mutation_rate": 0.002,
+                         "mechanisms": [{"type": "target", "drug": "d", "ic50_fold": 50}]}]},
+    "simulation": {"dt": 0.05, "horizon": 30.0},
+    "trace": {"realizations": [1, 13], "every": 1.0},
+    "drugs": [{"name": "d", "mode": "kill", "emax": 1.5, "ic50": 0.5, "half_life": 1.0,
+               "dosing": {"dose": 2.0, "every": 1.0}}],
+    "regimens": [{"name": "r", "drugs": ["d"]}],
+    "monitoring": {"visit_every": 2.0, "imaging": {"cv": 0.1, "detection_limit": 10}},
+    "strategies": [{"name": "cont", "kind": "continuous", "regimen": "r"},
+                   {"name": "pulse", "kind": "intermittent", "regimen": "r", "on_days": 2.0,
+                    "off_days": 2.0}],
+    "sweep": {"realizations": 48, "chunk": 16, "seed": 3,
+              "axes": {"strategy": ["cont", "pulse"],
+                       "tumour.loci[0].mutation_rate": [0.001, 0.01]}},
+}
+UNITS = 2 * 2 * 3
+
+
+def values(store: Path) -> xr.Dataset:
+    """The results of a store without the bookkeeping (done marks, unit chunking, attrs)."""
+    ds = xr.open_zarr(store).drop_vars(["done", "unit_checksum", "unit"]).load()
+    ds.attrs = {}
+    return ds
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("config") / "sweep.yaml"
+    path.write_text(yaml.safe_dump(CONFIG))
+    return path
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory, config_file: Path) -> Path:
+    store = tmp_path_factory.mktemp("clean") / "clean.zarr"
+    summary = run_sweep(config_file, store, workers=2, progress=False)
+    assert summary.computed == UNITS and summary.skipped == 0
+    return store
+
+
+def test_one_worker_two_workers_and_chunk_sizes_store_identical_values(
+    clean: Path, config_file: Path, tmp_path: Path
+) -> None:
+    one = tmp_path / "one.zarr"
+    run_sweep(config_file, one, workers=1, progress=False)
+    rechunked = tmp_path / "rechunked.zarr"
+    run_sweep(config_file, rechunked, workers=2, chunk=7, progress=False)
+    xr.testing.assert_equal(values(one), values(clean))
+    xr.testing.assert_equal(values(rechunked), values(clean))
+    assert verify_store(clean).ok
+    # a grid point of the sweep is the same as simulating that point directly
+    scenario = Scenario.from_dict(CONFIG)
+    point, strategy = scenario.at_point((1, 0))
+    direct = simulate(point, realizations=48, seed=3, strategy=strategy,
+                      point=scenario.biology_point_id((1, 0)))
+    stored = open_results(clean).isel({"strategy": 1, "tumour.loci[0].mutation_rate": 0})
+    np.testing.assert_array_equal(stored.time_to_progression.values,
+                                  direct.time_to_progression.values)
+    np.testing.assert_array_equal(stored.cells_at_start.values, direct.cells_at_start.values)
+
+
+def done_count(store: Path) -> int:
+    import zarr
+
+    try:  # straight from zarr: no dask computation that would queue on the test's cluster
+        return int(zarr.open_array(store / "done", mode="r")[...].sum())
+    except Exception:  # noqa: BLE001 - the template may not exist yet
+        return 0
+
+
+def test_worker_killed_mid_sweep_completes_each_unit_once(
+    clean: Path, config_file: Path, tmp_path: Path
+) -> None:
+    """96 small units (192 realizations per point in chunks of 8), one worker SIGKILLed while
+    they run. The first 48 realizations must equal the clean 48-realization sweep: a
+    realization's values depend neither on the chunking nor on how many a point has."""
+    from distributed import Client, LocalCluster
+
+    store = tmp_path / "killed.zarr"
+    units = 2 * 2 * 24
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        outcome: dict = {}
+        runner = threading.Thread(target=lambda: outcome.update(
+            summary=run_sweep(config_file, store, client=client, progress=False,
+                              realizations=192, chunk=8)))
+        runner.start()
+        deadline = time.time() + 120
+        while done_count(store) < 4 and time.time() < deadline:
+            time.sleep(0.02)
+        assert done_count(store) < units, "the sweep finished before a worker could be killed"
+        victim = next(iter(client.run(os.getpid).values()))
+        os.kill(victim, signal.SIGKILL)
+        runner.join(timeout=300)
+    summary = outcome["summary"]
+    done = [(tuple(r["unit"][0]), r["unit"][1]) for r in summary.results]
+    assert len(done) == len(set(done)) == units  # every unit reported done exactly once
+    assert len({r["pid"] for r in summary.results}) >= 2  # work before and after the kill
+    assert verify_store(store).ok
+    xr.testing.assert_equal(values(store).isel(realization=slice(0, 48)), values(clean))
+
+
+def test_driver_killed_then_rerun_computes_only_the_missing_units(
+    clean: Path, config_file: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "resumed.zarr"
+    command = [sys.executable, "-m", "oncosweep", "sweep", str(config_file), "-o", str(store),
+               "--workers", "2", "-q"]
+    driver = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while done_count(store) < 3 and time.time() < deadline and driver.poll() is None:
+        time.sleep(0.05)
+    os.killpg(driver.pid, signal.SIGKILL)  # the driver and its embedded cluster
+    driver.wait(timeout=30)
+    time.sleep(0.5)
+    before = done_count(store)
+    assert 0 < before < UNITS, before
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{before} already done, computed {UNITS - before}" in rerun.stdout, rerun.stdout
+    assert verify_store(store).ok
+    xr.testing.assert_equal(values(store), values(clean))
+
+
+def test_verify_detects_a_deleted_chunk_and_an_unfinished_unit(
+    clean: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zarr
+
+    store = tmp_path / "damaged.zarr"
+    shutil.copytree(clean, store)
+    chunk_files = sorted((store / "time_to_detection" / "c").rglob("*"))
+    chunk_files = [f for f in chunk_files if f.is_file()]
+    chunk_files[0].unlink()
+    done = zarr.open_array(store / "done", mode="r+")
+    done[1, 1, 2] = 0
+    report = verify_store(store)
+    assert len(report.corrupt) == 1 and len(report.unfinished) == 1
+    assert report.unfinished[0].point == (1, 1) and report.unfinished[0].chunk == 2
+    assert main(["verify", str(store)]) == 1
+    out = capsys.readouterr().out
+    assert "unfinished" in out and "corrupt" in out
+    assert main(["verify", str(clean)]) == 0
+
+
+def test_a_different_config_is_refused_and_overwrite_starts_over(
+    clean: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "copy.zarr"
+    shutil.copytree(clean, store)
+    changed = dict(CONFIG, sweep=dict(CONFIG["sweep"], seed=4))
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(changed))
+    assert main(["sweep", str(path), "-o", str(store), "--workers", "1", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "different configuration" in err and len(err.strip().splitlines()) == 1
+    assert main(["info", str(store)]) == 0
+    info = capsys.readouterr().out
+    assert f"{UNITS} of {UNITS} units done" in info and "strategy" in info
+    assert main(["sweep", str(path), "-o", str(store), "--workers", "1", "-q",
+                 "--overwrite"]) == 0
+    assert int(xr.open_zarr(store).attrs["seed"]) == 4
