@@ -17,28 +17,16 @@ from scipy import stats
 from scipy.integrate import solve_ivp
 
 from oncosweep import Scenario, simulate
+from oncosweep.validation.strategy_cases import bozic_strategies_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def bozic_strategies() -> Scenario:
     """Bozic 2013 with simultaneous (both drugs) and sequential (drug 1 until imaging
-    progression, then drug 2) therapy on the same simulated tumours."""
-    config = yaml.safe_load((ROOT / "configs/bozic2013_dual.yaml").read_text())
-    config.pop("treatment")
-    config["regimens"] += [
-        {"name": "first", "drugs": ["drug1"], "combination": "highest_single_agent"},
-        {"name": "second", "drugs": ["drug2"], "combination": "highest_single_agent"},
-    ]
-    config["monitoring"] = {"visit_every": 30.0,
-                            "imaging": {"cv": 0.0, "detection_limit": 1.0e7},
-                            "progression": {"reference": "nadir", "factor": 1.2,
-                                            "floor": 1.0e8}}
-    config["strategies"] = [
-        {"name": "simultaneous", "kind": "continuous", "regimen": "dual"},
-        {"name": "sequential", "kind": "sequential", "regimens": ["first", "second"]},
-    ]
-    return Scenario.from_dict(config)
+    progression, then drug 2) therapy on the same simulated tumours (the scenario of
+    ``oncosweep validate``)."""
+    return Scenario.from_dict(bozic_strategies_config())
 
 
 def test_bozic_2013_simultaneous_beats_sequential() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +51,17 @@ def _to_zarr_v3(ds: Any, path: Path) -> None:
     """
     strings = {name: ds[name].astype(object) for name in ds.variables
                if ds[name].dtype.kind == "U"}
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part",
-                                category=UserWarning)
+    with quiet_zarr():
         ds.assign_coords({k: v for k, v in strings.items() if k in ds.coords}).assign(
             {k: v for k, v in strings.items() if k not in ds.coords}
         ).to_zarr(path, mode="w", zarr_format=3, consolidated=True)
+
+
+@contextmanager
+def quiet_zarr() -> Iterator[None]:
+    """Silence zarr-python's notice that consolidated metadata is its extension to zarr v3
+    (xarray reads it; we write it so that plain ``xarray.open_zarr`` opens stores silently)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part",
+                                category=UserWarning)
+        yield

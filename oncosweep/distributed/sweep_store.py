@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,16 +21,9 @@ from typing import Any
 import numpy as np
 
 from oncosweep.distributed.plan import STORE_FORMAT, SweepPlan, Unit
+from oncosweep.distributed.store import quiet_zarr
 
 UNIT_DIM = "unit"
-
-
-@contextmanager
-def _quiet_zarr():
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part",
-                                category=UserWarning)
-        yield
 
 
 def _fill(dtype: np.dtype) -> Any:
@@ -83,7 +74,7 @@ def create_store(path: str | Path, plan: SweepPlan, sample: Any, traced: np.ndar
         "realizations": plan.realizations, "chunk": plan.chunk, "seed": plan.seed,
         "axes": json.dumps([[a.name, [str(v) for v in a.values], a.is_strategy]
                             for a in plan.axes])})
-    with _quiet_zarr():
+    with quiet_zarr():
         template.to_zarr(path, mode="w", compute=False, zarr_format=3, consolidated=True)
 
 
@@ -128,7 +119,7 @@ def write_unit(path: str | Path, plan: SweepPlan, unit: Unit, result: Any,
         data = data.expand_dims(axis_names)
     stamp = checksum(data)
     region = unit_region(plan, unit, traced, unit_traced)
-    with _quiet_zarr():
+    with quiet_zarr():
         data.to_zarr(path, region=region, mode="r+", zarr_format=3)
         mark = _unit_mark(plan, unit, stamp)
         mark.to_zarr(path, region={**{a: region[a] for a in axis_names},

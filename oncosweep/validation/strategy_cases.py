@@ -18,8 +18,9 @@ from oncosweep.validation.core import Case, Estimate
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-def bozic_sequential_config() -> dict[str, Any]:
-    """Bozic 2013: drug 1 until imaging progression (visits every 30 days), then drug 2."""
+def bozic_strategies_config() -> dict[str, Any]:
+    """Bozic 2013 under two strategies on the same tumours: simultaneous (both drugs) and
+    sequential (drug 1 until imaging progression, visits every 30 days, then drug 2)."""
     config = copy.deepcopy(bozic_config(True))
     config.pop("treatment")
     config["regimens"] = [*config["regimens"],
@@ -31,13 +32,17 @@ def bozic_sequential_config() -> dict[str, Any]:
                             "imaging": {"cv": 0.0, "detection_limit": 1.0e7},
                             "progression": {"reference": "nadir", "factor": 1.2,
                                             "floor": 1.0e8}}
-    config["strategies"] = [{"name": "sequential", "kind": "sequential",
-                             "regimens": ["first", "second"]}]
+    config["strategies"] = [
+        {"name": "simultaneous", "kind": "continuous", "regimen": "dual"},
+        {"name": "sequential", "kind": "sequential", "regimens": ["first", "second"]},
+    ]
     return config
 
 
 def bozic_sequential(n: int, seed: int) -> Estimate:
-    ds = _simulate(bozic_sequential_config(), n, seed)
+    config = bozic_strategies_config()
+    config["strategies"] = config["strategies"][1:]
+    ds = _simulate(config, n, seed)
     return _proportion(int(ds.cured.sum()), n, 0.0)
 
 
