@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from bad_configs import BAD_CONFIGS, STRATEGY_CONFIG, THERAPY_CONFIG, yaml_text_for
+from scenario_helpers import edited, scenario_error
 
 from oncosweep.scenario import (
     Adaptive,
@@ -32,20 +33,10 @@ from oncosweep.scenario import (
 
 def strategies(**edits: Any) -> dict[str, Any]:
     """A deep copy of STRATEGY_CONFIG with ``{"dotted__path": value}`` assignments."""
-    data = copy.deepcopy(STRATEGY_CONFIG)
-    for dotted, value in edits.items():
-        *parents, last = [int(p) if p.isdigit() else p for p in dotted.split("__")]
-        node: Any = data
-        for part in parents:
-            node = node[part]
-        node[last] = value
-    return data
+    return edited(STRATEGY_CONFIG, **edits)
 
 
-def _error(data: Any) -> ScenarioError:
-    with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(data)
-    return info.value
+_error = scenario_error
 
 
 @pytest.fixture(scope="module")

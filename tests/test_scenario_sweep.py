@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from bad_configs import BAD_CONFIGS, STRATEGY_CONFIG, THERAPY_CONFIG, VALID_CONFIG, yaml_text_for
+from scenario_helpers import scenario_error
 
 import oncosweep.scenario.sweep_checks as sweep_checks
 from oncosweep.scenario import MAX_GRID_POINTS, Scenario, ScenarioError, Sweep, SweepAxis
@@ -42,10 +43,7 @@ def _with_sweep(sweep: dict[str, Any], base: dict[str, Any] = STRATEGY_CONFIG) -
     return data
 
 
-def _error(data: Any) -> ScenarioError:
-    with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(data)
-    return info.value
+_error = scenario_error
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ tolerance 0.05; sanctuary penetration 0.1; immune kill 0.02 per day.
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
 import pytest
 from bad_configs import BAD_CONFIGS, THERAPY_CONFIG, VALID_CONFIG, config_for, yaml_text_for
+from scenario_helpers import edited, scenario_error
 
 from oncosweep.scenario import Scenario, ScenarioError
 from oncosweep.scenario.drugs import Drug
@@ -36,20 +36,10 @@ STATES = ["proliferating@bulk", "proliferating@sanctuary", "persister@bulk", "pe
 
 def therapy(**edits: Any) -> dict[str, Any]:
     """A deep copy of THERAPY_CONFIG with ``{"dotted__path": value}`` assignments."""
-    data = copy.deepcopy(THERAPY_CONFIG)
-    for dotted, value in edits.items():
-        *parents, last = [int(p) if p.isdigit() else p for p in dotted.split("__")]
-        node: Any = data
-        for part in parents:
-            node = node[part]
-        node[last] = value
-    return data
+    return edited(THERAPY_CONFIG, **edits)
 
 
-def _error(data: Any) -> ScenarioError:
-    with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(data)
-    return info.value
+_error = scenario_error
 
 
 @pytest.fixture(scope="module")
