@@ -1,4 +1,4 @@
-"""The ``oncosweep`` command line: run, sweep, verify, info, validate, schema.
+"""The ``oncosweep`` command line: run, sweep, verify, info, report, validate, schema.
 
 Bad input never produces a traceback: it is one line naming the file and field, exit code 2.
 """
@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, default=0, help="root seed in [0, 2**32-1] (default 0)")
     run.add_argument("--start", type=_non_negative_int, default=0,
                      help="global index of the first realization (default 0)")
-    run.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
-                     help="array backend (default numpy)")
+    run.add_argument("--backend", choices=["auto", "numpy", "cupy"], default="auto",
+                     help="auto (default: cupy if a CUDA device is usable, else numpy), numpy "
+                     "or cupy (the fused CUDA kernel); results do not depend on it")
     run.add_argument("--overwrite", action="store_true", help="replace an existing output store")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
@@ -56,11 +57,38 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--overwrite", action="store_true", help="start the store over")
     sweep.add_argument("--retries", type=_non_negative_int, default=3,
                        help="retries of a failed unit (default 3)")
+    sweep.add_argument("--backend", choices=["auto", "numpy", "cupy"], default="auto",
+                       help="auto (default: cupy if a CUDA device is usable, else numpy), "
+                       "numpy or cupy (one worker per GPU; with --scheduler, workers started "
+                       "with --resources GPU=1); results do not depend on it")
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     for name, text in (("verify", "check every unit of a sweep store is done and intact"),
                        ("info", "show a sweep store's axes, progress, config hash, versions")):
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument("store", help="sweep store (zarr)")
+
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML report of a result store",
+        description="Write one self-contained HTML page (tables, figures, scenario, versions; "
+        "no external resources) of a sweep store or a store written by `run`.",
+    )
+    report.add_argument("store", help="sweep store or run store (zarr)")
+    report.add_argument("-o", "--output", required=True, help="HTML file to write")
+    report.add_argument("--metric", default="rmst_progression",
+                        choices=["rmst_progression", "cure", "progression_by"],
+                        help="robustness metric (default rmst_progression)")
+    report.add_argument("--criterion", default="cvar",
+                        choices=["mean", "worst", "cvar", "max_regret", "mean_regret"],
+                        help="robustness criterion of the ranking (default cvar)")
+    report.add_argument("--alpha", type=float, default=0.25,
+                        help="CVaR level in (0, 1]: fraction of worst sweep points (default "
+                        "0.25)")
+    report.add_argument("--tau", type=float, default=None,
+                        help="days: RMST restriction and 'progression by' time (default: "
+                        "the horizon)")
+    report.add_argument("--realization", type=_non_negative_int, default=None,
+                        help="traced realization of the Muller and burden figures (default: "
+                        "the first traced)")
 
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
@@ -96,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args)
         if args.command == "info":
             return _info(args)
+        if args.command == "report":
+            return _report(args)
     except UserError as exc:
         print(f"oncosweep: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -120,7 +150,12 @@ def _run(args: argparse.Namespace) -> int:
 
     if Path(args.output).exists() and not args.overwrite:
         raise UserError(f"{args.output} exists; pass --overwrite to replace it")
+    from oncosweep.gpu_engine.backend import resolve_backend  # noqa: PLC0415
+
     try:
+        chosen = resolve_backend(args.backend)
+        if not args.quiet:
+            print(chosen.line(), flush=True)
         ds = simulate(scenario, realizations=args.realizations, seed=args.seed,
                       start=args.start, backend=args.backend, progress=not args.quiet)
     except (RuntimeError, ValueError, TypeError) as exc:
@@ -143,11 +178,19 @@ def _sweep(args: argparse.Namespace) -> int:
         scenario = Scenario.from_yaml(args.config)
     except ScenarioError as exc:
         raise UserError(f"{args.config}: {exc}") from None
+    from oncosweep.distributed.sweep import sweep_backend  # noqa: PLC0415
+
+    try:
+        chosen = sweep_backend(args.backend,
+                               external=bool(args.scheduler or args.scheduler_file))
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from None
+    print(chosen.line, flush=True)
     try:
         summary = run_sweep(scenario, args.output, workers=args.workers,
                             scheduler=args.scheduler, scheduler_file=args.scheduler_file,
                             overwrite=args.overwrite, retries=args.retries,
-                            progress=False if args.quiet else None)
+                            backend=args.backend, progress=False if args.quiet else None)
     except SweepError as exc:
         raise UserError(str(exc)) from None
     busy = summary.simulate_seconds + summary.write_seconds
@@ -189,6 +232,26 @@ def _info(args: argparse.Namespace) -> int:
     print(f"config hash  {plan.config_hash}")
     print(f"versions     oncosweep {ds.attrs.get('oncosweep_version')}, rng "
           f"{ds.attrs.get('rng_scheme')}")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from oncosweep.analysis.report import build_report  # noqa: PLC0415
+
+    if not Path(args.store).exists():
+        raise UserError(f"{args.store}: no such store")
+    try:
+        path = build_report(args.store, output=args.output, metric=args.metric,
+                            criterion=args.criterion, alpha=args.alpha, tau=args.tau,
+                            realization=args.realization)
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        raise UserError(str(exc).removeprefix("source: ")) from None
+    except OSError as exc:
+        raise UserError(f"{args.output}: cannot write the report ({exc.strerror or exc})"
+                        ) from None
+    print(path)
     return EXIT_OK
 
 

@@ -1,5 +1,6 @@
 """``make demo``: the quickstart sweep (4 strategies x 3 mutation rates) on an embedded Dask
-cluster into a zarr store; prints a summary and where the results are."""
+cluster into a zarr store; prints a summary and where the results are, then writes the HTML
+report of the store and ends with its path."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from oncosweep.cli import main as cli_main
 
 CONFIG = Path("configs/quickstart.yaml")
 OUTPUT = Path("results/quickstart_sweep.zarr")
+REPORT = Path("results/quickstart_report.html")
 
 
 def main() -> int:
@@ -17,11 +19,14 @@ def main() -> int:
     status = cli_main(["sweep", str(CONFIG), "-o", str(OUTPUT), "--overwrite"])
     if status != 0:
         return status
+    from oncosweep.analysis.report import build_report  # noqa: PLC0415
     from oncosweep.analysis.summary import summarize_sweep  # noqa: PLC0415
     from oncosweep.distributed.sweep import open_results  # noqa: PLC0415
 
     print(summarize_sweep(open_results(OUTPUT)))
     print(f"open the results in Python:  oncosweep.open_results({str(OUTPUT)!r})")
+    report = build_report(OUTPUT, output=REPORT)
+    print(f"report (open in a browser):  {report}")
     return 0
 
 

@@ -34,3 +34,25 @@ def test_benchmark_runs_and_writes_json(name: str, args: list[str], key: str,
     load(name).main([*args, "--output", str(output)])
     result = json.loads(output.read_text())
     assert result[key] > 0 and result["machine"]["cores"] >= 1
+
+
+def test_gpu_benchmark_runs_the_numpy_part_and_never_invents_gpu_numbers(
+        tmp_path: Path) -> None:
+    output = tmp_path / "bench_gpu.json"
+    load("bench_gpu").main(["--config", str(BENCHMARKS.parent / "configs/mech_target.yaml"),
+                            "--realizations-numpy", "8", "--realizations-gpu", "256",
+                            "--warmup-realizations", "16", "--pool-size", "500",
+                            "--output", str(output)])
+    result = json.loads(output.read_text())
+    numpy = result["numpy"]
+    for key in ("realization_steps_per_s", "logical_draws_per_s", "nontrivial_draws_per_s",
+                "steps_per_realization"):
+        assert numpy[key] > 0, key
+    assert 0 < result["draw_pool"]["size"] <= 500
+    assert set(result["targets"]) == {"fused_over_numpy_realization_steps",
+                                      "fused_nontrivial_draws_per_s", "fused_over_floor_draws"}
+    assert "gpu" in result["machine"]
+    if result["machine"]["gpu"] is None:  # no usable CUDA device: the GPU parts are skipped
+        assert result["gpu"].startswith("skipped: ")
+    else:
+        assert {"cupy_array", "fused", "floor"} <= set(result["gpu"])

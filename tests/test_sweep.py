@@ -51,7 +51,7 @@ UNITS = 2 * 2 * 3
 
 def values(store: Path) -> xr.Dataset:
     """The results of a store without the bookkeeping (done marks, unit chunking, attrs)."""
-    ds = xr.open_zarr(store).drop_vars(["done", "unit_checksum", "unit"]).load()
+    ds = xr.open_zarr(store).drop_vars(["done", "unit_checksum", "unit_backend", "unit"]).load()
     ds.attrs = {}
     return ds
 
@@ -194,3 +194,177 @@ def test_a_different_config_is_refused_and_overwrite_starts_over(
     assert main(["sweep", str(path), "-o", str(store), "--workers", "1", "-q",
                  "--overwrite"]) == 0
     assert int(xr.open_zarr(store).attrs["seed"]) == 4
+
+
+# ----------------------------------------------------------------------------- backends
+def test_numpy_units_record_their_backend_and_the_backend_is_not_in_the_config_hash(
+    clean: Path, tmp_path: Path
+) -> None:
+    from oncosweep.distributed.sweep_store import open_store, unit_backends
+
+    ds = open_store(clean)
+    assert set(unit_backends(ds).values()) == {"numpy"}
+    assert len(unit_backends(ds)) == UNITS
+    assert "backend" not in ds.attrs  # per unit, not per store
+    store = tmp_path / "resumed.zarr"
+    shutil.copytree(clean, store)
+    # the clean store was written with backend "auto"; "numpy" is the same configuration
+    summary = run_sweep(Scenario.from_dict(CONFIG), store, backend="numpy", progress=False)
+    assert summary.skipped == UNITS and summary.computed == 0
+    assert summary.backend.startswith("backend: numpy")
+
+
+class _FakeFuture:
+    def __init__(self, unit) -> None:
+        self.unit = unit
+
+    def result(self) -> dict:
+        return {"unit": (self.unit.point, self.unit.chunk), "realizations": 0,
+                "simulate_seconds": 0.0, "write_seconds": 0.0, "pid": 0, "backend": "cupy"}
+
+
+class _FakeClient:
+    """Records what the sweep submits; nothing runs."""
+
+    def __init__(self, cluster=None, *args, **kwargs) -> None:
+        self.cluster, self.calls = cluster, []
+
+    def submit(self, function, *args, **kwargs) -> _FakeFuture:
+        self.calls.append((function, args, kwargs))
+        return _FakeFuture(args[3])
+
+    def close(self) -> None:
+        pass
+
+
+class _FakeLocalCluster:
+    made: list[dict] = []
+
+    def __init__(self, **kwargs) -> None:
+        _FakeLocalCluster.made.append(kwargs)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_gpus(monkeypatch: pytest.MonkeyPatch):
+    """A machine where cupy 'resolves' with 2 GPUs, a fake Dask client and LocalCluster."""
+    import distributed
+
+    from oncosweep.distributed import sweep as sweep_module
+    from oncosweep.gpu_engine.backend import ResolvedBackend
+
+    gpu = ResolvedBackend("cupy", "cuda-fused", "Fake GPU", "CUDA device 0: Fake GPU", "auto")
+    monkeypatch.setattr(sweep_module, "resolve_backend", lambda name="auto": gpu)
+    monkeypatch.setattr(sweep_module, "gpu_count", lambda: 2)
+    monkeypatch.setattr(distributed, "as_completed", lambda futures: iter(futures))
+    monkeypatch.setattr(distributed, "LocalCluster", _FakeLocalCluster)
+    monkeypatch.setattr(distributed, "Client", _FakeClient)
+    clients: list[_FakeClient] = []
+    real_enter = sweep_module._cluster.__enter__
+
+    def enter(self):
+        client = real_enter(self)
+        clients.append(client)
+        return client
+
+    monkeypatch.setattr(sweep_module._cluster, "__enter__", enter)
+    _FakeLocalCluster.made.clear()
+    return clients
+
+
+def test_cupy_sweep_lays_out_one_worker_per_gpu_and_tags_every_task(
+    fake_gpus: list, config_file: Path, tmp_path: Path
+) -> None:
+    summary = run_sweep(config_file, tmp_path / "gpu.zarr", progress=False)  # auto -> cupy
+    assert summary.computed == UNITS
+    assert "cupy" in summary.backend and "2 GPU worker(s)" in summary.backend
+    (options,) = _FakeLocalCluster.made
+    assert options["n_workers"] == 2 and options["threads_per_worker"] == 1
+    assert options["resources"] == {"GPU": 1} and options["processes"] is True
+    assert options["env"] == {"ONCOSWEEP_GPU_BY_WORKER_NAME": "1"}  # bind by worker name
+    (client,) = fake_gpus
+    assert len(client.calls) == UNITS
+    for function, args, kwargs in client.calls:
+        assert function.__name__ == "run_unit" and args[4] == "cupy"
+        assert kwargs["resources"] == {"GPU": 1} and kwargs["key"].startswith("oncosweep-unit-")
+
+
+def test_cupy_sweep_on_an_external_cluster_resolves_on_the_workers(
+    fake_gpus: list, config_file: Path, tmp_path: Path
+) -> None:
+    client = _FakeClient()
+    summary = run_sweep(config_file, tmp_path / "ext.zarr", client=client, backend="cupy",
+                        progress=False)
+    assert not _FakeLocalCluster.made  # the user's cluster, as it is
+    assert "GPU=1" in summary.backend
+    assert {kwargs["resources"]["GPU"] for *_, kwargs in client.calls} == {1}
+    auto = _FakeClient()
+    run_sweep(config_file, tmp_path / "auto.zarr", client=auto, progress=False)
+    # auto on an external cluster: each worker resolves it; no GPU tag (CPU workers may run)
+    assert {args[4] for _, args, _ in auto.calls} == {"auto"}
+    assert all(kwargs["resources"] is None for *_, kwargs in auto.calls)
+
+
+def test_numpy_sweep_layout_and_submission_are_unchanged(
+    monkeypatch: pytest.MonkeyPatch, config_file: Path, tmp_path: Path
+) -> None:
+    import distributed
+
+    from oncosweep.distributed.sweep import local_cluster_options
+
+    assert local_cluster_options(None) == {"threads_per_worker": 1, "processes": True,
+                                           "dashboard_address": None,
+                                           "n_workers": os.cpu_count() or 1}
+    assert local_cluster_options(3)["n_workers"] == 3
+    assert "resources" not in local_cluster_options(3) and "env" not in local_cluster_options(3)
+    monkeypatch.setattr(distributed, "as_completed", lambda futures: iter(futures))
+    client = _FakeClient()
+    run_sweep(config_file, tmp_path / "cpu.zarr", client=client, backend="numpy",
+              progress=False)
+    assert {args[4] for _, args, _ in client.calls} == {"numpy"}
+    assert all(kwargs["resources"] is None and kwargs["retries"] == 3 and not kwargs["pure"]
+               for *_, kwargs in client.calls)
+
+
+def test_gpu_workers_bind_devices_by_name() -> None:
+    from oncosweep.distributed.sweep import local_cluster_options, worker_device
+
+    assert [worker_device(2, name) for name in (0, 1, 2, 3)] == [0, 1, 0, 1]
+    assert worker_device(4, "3") == 3
+    assert worker_device(1, 5) == 0  # one visible GPU
+    assert worker_device(2, "tcp://10.0.0.1:4242") == 0  # a name that is no index
+    assert local_cluster_options(None, gpus=4)["n_workers"] == 4
+    assert local_cluster_options(8, gpus=4)["n_workers"] == 8  # more workers share GPUs
+
+
+def test_only_the_embedded_gpu_cluster_binds_devices_by_worker_name(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dask-cuda rotates CUDA_VISIBLE_DEVICES so that each worker's GPU is its device 0 (and
+    LocalCUDACluster names workers 0, 1, ... too): binding by name there would pile workers
+    onto one GPU, so only workers carrying the embedded cluster's variable bind by name."""
+    import contextlib
+
+    from oncosweep.distributed import sweep as sweep_module
+
+    used: list[int] = []
+
+    class Device:
+        def __init__(self, index: int) -> None:
+            used.append(index)
+
+    fake = type("FakeCupy", (), {"cuda": type("cuda", (), {"Device": Device})})
+    monkeypatch.setattr(sweep_module, "import_cupy", lambda: (fake, ""))
+    monkeypatch.setattr(sweep_module, "gpu_count", lambda: 4)
+    monkeypatch.setattr(sweep_module, "_worker_name", lambda: 3)
+    monkeypatch.delenv("ONCOSWEEP_GPU_BY_WORKER_NAME", raising=False)
+    assert isinstance(sweep_module._device_context("cupy"), contextlib.nullcontext)
+    monkeypatch.setenv("ONCOSWEEP_GPU_BY_WORKER_NAME", "1")
+    sweep_module._device_context("cupy")
+    sweep_module._device_context("auto")  # bound before auto probes the device
+    assert used == [3, 3]
+    assert isinstance(sweep_module._device_context("numpy"), contextlib.nullcontext)
+    monkeypatch.setattr(sweep_module, "gpu_count", lambda: 0)
+    assert isinstance(sweep_module._device_context("auto"), contextlib.nullcontext)

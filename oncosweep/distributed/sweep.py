@@ -6,10 +6,22 @@ of worker processes by default, or an existing scheduler. Each worker simulates 
 writes it into its own region of the store and returns a small summary. Unit keys are
 deterministic, tasks are retried on failure, and re-running the same command on the same
 store computes only the missing units (a store of a different configuration is refused).
+
+Backends (``backend="auto" | "numpy" | "cupy"``) change speed, never values, so they are not
+part of the config hash; each unit records the backend that computed it (``unit_backend``).
+With the embedded cluster the backend is resolved here: on cupy the cluster has one worker
+per visible GPU (``threads_per_worker=1``, worker resources ``{"GPU": 1}``), every unit task
+asks for ``{"GPU": 1}``, and each worker computes on device ``worker name mod device count``
+(LocalCluster names its workers 0, 1, ...; the workers of this cluster alone carry
+``ONCOSWEEP_GPU_BY_WORKER_NAME=1`` in their environment, which asks for that binding). With an
+external cluster (``client``, ``scheduler``, ``scheduler_file``) each worker resolves the
+backend itself and computes on its current device, 0 (dask-cuda and ``CUDA_VISIBLE_DEVICES=i``
+make each worker's own GPU its device 0).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -28,6 +40,16 @@ from oncosweep.distributed.sweep_store import (
     plan_of,
     write_unit,
 )
+from oncosweep.gpu_engine.backend import (
+    check_name,
+    gpu_count,
+    import_cupy,
+    resolve_backend,
+)
+
+GPU_RESOURCES = {"GPU": 1}
+GPU_BY_NAME_ENV = "ONCOSWEEP_GPU_BY_WORKER_NAME"
+"""Set to 1 in the workers of the embedded GPU cluster: bind device (worker name mod count)."""
 
 
 class SweepError(RuntimeError):
@@ -46,6 +68,96 @@ class SweepSummary:
     simulate_seconds: float = 0.0
     write_seconds: float = 0.0
     results: list[dict[str, Any]] = field(default_factory=list)
+    backend: str = ""
+    """The backend line (as the command line prints it)."""
+
+
+@dataclass(frozen=True)
+class SweepBackend:
+    """How a sweep runs its units: the backend name the workers get (``numpy``, ``cupy``, or
+    ``auto`` on an external cluster, where each worker resolves it), the resources every unit
+    task asks for, the GPUs the embedded cluster is laid out for (0: one worker per core)
+    and one line for the command line."""
+
+    worker_backend: str
+    resources: dict[str, float] | None
+    gpus: int
+    line: str
+
+
+def sweep_backend(backend: str = "auto", *, external: bool = False,
+                  resources: dict[str, float] | None = None,
+                  gpus: int | None = None) -> SweepBackend:
+    """Resolve ``backend`` for a sweep. ``external``: the cluster exists already (its workers
+    resolve it; this machine may have no GPU); else it is resolved here and, on cupy, the
+    embedded cluster gets one worker per visible GPU (``gpus``, default: counted).
+    ``resources`` (default ``{"GPU": 1}`` on cupy) tags every unit task."""
+    check_name(backend)
+    if external:
+        tags = resources if resources is not None else (
+            dict(GPU_RESOURCES) if backend == "cupy" else None)
+        where = {"auto": "auto (resolved on each worker of the cluster)",
+                 "numpy": "numpy (on the cluster's workers)",
+                 "cupy": "cupy (on the cluster's workers; unit tasks ask for "
+                         f"{_tags(tags)})"}[backend]
+        return SweepBackend(backend, tags, 0, f"backend: {where}")
+    chosen = resolve_backend(backend)
+    if chosen.name != "cupy":
+        return SweepBackend("numpy", resources, 0, chosen.line())
+    count = gpu_count() if gpus is None else gpus
+    tags = resources if resources is not None else dict(GPU_RESOURCES)
+    return SweepBackend("cupy", tags, max(count, 1),
+                        f"{chosen.line()}; {max(count, 1)} GPU worker(s)")
+
+
+def _tags(resources: dict[str, float] | None) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in (resources or {}).items()) or "nothing"
+
+
+def local_cluster_options(workers: int | None, gpus: int = 0) -> dict[str, Any]:
+    """Keyword arguments of the embedded LocalCluster: one single-threaded worker process per
+    core (``workers`` to choose), or, with ``gpus`` > 0, one per GPU (``workers`` more share
+    the GPUs round robin), each offering the resource ``GPU: 1`` and binding its device by its
+    name (the environment variable ``GPU_BY_NAME_ENV``, set by the nanny)."""
+    options: dict[str, Any] = {"threads_per_worker": 1, "processes": True,
+                               "dashboard_address": None}
+    if gpus > 0:
+        return {**options, "n_workers": workers or gpus, "resources": dict(GPU_RESOURCES),
+                "env": {GPU_BY_NAME_ENV: "1"}}
+    return {**options, "n_workers": workers or os.cpu_count() or 1}
+
+
+def worker_device(count: int, name: Any = None) -> int:
+    """The CUDA device index a worker of the embedded GPU cluster computes on: its name
+    modulo ``count`` where the name is a whole number (LocalCluster names its workers 0, 1,
+    ...), else 0."""
+    if count <= 1:
+        return 0
+    text = str(name).strip()
+    return int(text) % count if text.isdigit() else 0
+
+
+def _worker_name() -> Any:
+    try:
+        from distributed import get_worker  # noqa: PLC0415
+
+        return get_worker().name
+    except (ImportError, ValueError):  # not running on a Dask worker
+        return None
+
+
+def _device_context(backend: str) -> Any:
+    """Make this worker's GPU current while a unit is resolved and computed: in the embedded
+    GPU cluster device (worker name mod count), before anything touches a device (the CUDA
+    probe then runs on this worker's own GPU, not on device 0); elsewhere the current device,
+    as the worker was started. A no-op on numpy and without CuPy or devices."""
+    if backend == "numpy" or os.environ.get(GPU_BY_NAME_ENV) != "1":
+        return contextlib.nullcontext()
+    cupy, _ = import_cupy()
+    count = gpu_count()
+    if cupy is None or count < 1:
+        return contextlib.nullcontext()
+    return cupy.cuda.Device(worker_device(count, _worker_name()))
 
 
 @functools.lru_cache(maxsize=8)
@@ -57,21 +169,27 @@ def _scenario(scenario_yaml: str) -> Any:
 
 def run_unit(scenario_yaml: str, store: str, plan: SweepPlan, unit: Unit,
              backend: str = "numpy") -> dict[str, Any]:
-    """Simulate one unit and write it (on a worker); returns a small summary."""
+    """Simulate one unit and write it (on a worker); returns a small summary. ``backend``
+    is resolved here, on the worker (``auto`` picks this worker's GPU if it has one)."""
     from oncosweep.gpu_engine.simulate import simulate  # noqa: PLC0415
 
     start = time.perf_counter()
     scenario = _scenario(scenario_yaml)
     point, strategy = scenario.at_point(unit.point) if plan.axes else (scenario, None)
     first, last = plan.chunk_range(unit.chunk)
-    result = simulate(point, realizations=last - first, seed=plan.seed, start=first,
-                      point=scenario.biology_point_id(unit.point) if plan.axes else 0,
-                      strategy=strategy, backend=backend)
+    with _device_context(backend):
+        chosen = resolve_backend(backend)
+        result = simulate(point, realizations=last - first, seed=plan.seed, start=first,
+                          point=scenario.biology_point_id(unit.point) if plan.axes else 0,
+                          strategy=strategy, backend=chosen.name)
     simulated = time.perf_counter() - start
-    traced = open_store(store)["traced_realization"].values
-    written = write_unit(store, plan, unit, result, traced)
+    stored = open_store(store)
+    recorded = chosen.name if "unit_backend" in stored else None  # older stores lack it
+    written = write_unit(store, plan, unit, result, stored["traced_realization"].values,
+                         backend=recorded)
     return {"unit": (unit.point, unit.chunk), "realizations": last - first,
-            "simulate_seconds": simulated, "write_seconds": written, "pid": os.getpid()}
+            "simulate_seconds": simulated, "write_seconds": written, "pid": os.getpid(),
+            "backend": chosen.name, "device": str(result.attrs.get("device", chosen.device))}
 
 
 def prepare_store(scenario: Any, store: str | Path, plan: SweepPlan, *,
@@ -103,10 +221,12 @@ def _write_template(scenario: Any, path: Path, plan: SweepPlan) -> None:
 
     origin = (0,) * len(plan.axes)
     point, strategy = scenario.at_point(origin) if plan.axes else (scenario, None)
-    sample = simulate(point, realizations=1, seed=plan.seed, strategy=strategy)
+    # the template's structure needs one realization: numpy, never a GPU on the driver
+    sample = simulate(point, realizations=1, seed=plan.seed, strategy=strategy,
+                      backend="numpy")
     traced = compile_scenario(point, strategy).traced_in(0, plan.realizations)
-    attrs = {k: v for k, v in sample.attrs.items() if k not in ("seed", "point", "strategy",
-                                                              "strategy_kind")}
+    per_unit = ("seed", "point", "strategy", "strategy_kind", "backend", "engine", "device")
+    attrs = {k: v for k, v in sample.attrs.items() if k not in per_unit}
     attrs["scenario"] = scenario.to_yaml()
     create_store(path, plan, sample, np.asarray(traced), attrs)
 
@@ -121,7 +241,7 @@ def run_sweep(
     scheduler_file: str | None = None,
     overwrite: bool = False,
     retries: int = 3,
-    backend: str = "numpy",
+    backend: str = "auto",
     resources: dict[str, float] | None = None,
     progress: bool | None = None,
     realizations: int | None = None,
@@ -131,11 +251,17 @@ def run_sweep(
     """Run (or resume) the sweep of ``config`` (a Scenario or a YAML path) into ``store``.
 
     Cluster: ``client`` if given; else ``scheduler`` (tcp://host:port) or ``scheduler_file``;
-    else an embedded LocalCluster of ``workers`` processes (default: the machine's cores).
-    ``resources={"GPU": 1}`` tags every task for GPU workers (one worker per GPU).
+    else an embedded LocalCluster of ``workers`` processes (default: the machine's cores; on
+    the cupy backend one per visible GPU).
+
+    ``backend``: ``auto`` (cupy where CuPy and a CUDA device are usable, else numpy),
+    ``numpy`` or ``cupy``; it never changes a value (see the module docstring for GPUs).
+    ``resources`` tags every unit task (default ``{"GPU": 1}`` on cupy, none otherwise).
     """
     from oncosweep.scenario import Scenario  # noqa: PLC0415
 
+    external = client is not None or bool(scheduler) or bool(scheduler_file)
+    chosen = sweep_backend(backend, external=external, resources=resources)
     scenario = config if isinstance(config, Scenario) else Scenario.from_yaml(config)
     plan = SweepPlan.from_scenario(scenario, realizations=realizations, chunk=chunk, seed=seed)
     store = str(store)
@@ -143,11 +269,12 @@ def run_sweep(
     done = prepare_store(scenario, store, plan, overwrite=overwrite)
     pending = [u for u in plan.units() if u not in done]
     summary = SweepSummary(store=store, units=len(plan.units()), skipped=len(done),
-                           computed=len(pending), seconds=0.0)
+                           computed=len(pending), seconds=0.0, backend=chosen.line)
     if pending:
-        with _cluster(client, workers, scheduler, scheduler_file) as dask_client:
+        with _cluster(client, workers, scheduler, scheduler_file, chosen.gpus) as dask_client:
             summary.results = _submit(dask_client, scenario.to_yaml(), store, plan, pending,
-                                      retries, backend, resources, progress)
+                                      retries, chosen.worker_backend, chosen.resources,
+                                      progress)
     summary.seconds = time.perf_counter() - started
     summary.simulate_seconds = sum(r["simulate_seconds"] for r in summary.results)
     summary.write_seconds = sum(r["write_seconds"] for r in summary.results)
@@ -160,8 +287,7 @@ def _submit(client, scenario_yaml, store, plan, pending, retries, backend, resou
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     futures = [client.submit(run_unit, scenario_yaml, store, plan, unit, backend,
-                             key=unit.key(plan.config_hash), retries=retries, pure=False,
-                             resources=resources)
+                             **task_options(plan, unit, retries, resources))
                for unit in pending]
     bar = tqdm(total=len(futures), unit="unit", desc="sweep",
                disable=None if progress is None else not progress)
@@ -175,11 +301,18 @@ def _submit(client, scenario_yaml, store, plan, pending, retries, backend, resou
     return results
 
 
+def task_options(plan: SweepPlan, unit: Unit, retries: int,
+                 resources: dict[str, float] | None) -> dict[str, Any]:
+    """``client.submit`` options of a unit: its deterministic key, retries, resources."""
+    return {"key": unit.key(plan.config_hash), "retries": retries, "pure": False,
+            "resources": resources}
+
+
 class _cluster:  # noqa: N801 - used as a context manager
     """The client to use, creating (and closing) an embedded LocalCluster when needed."""
 
-    def __init__(self, client, workers, scheduler, scheduler_file) -> None:
-        self.given, self.workers = client, workers
+    def __init__(self, client, workers, scheduler, scheduler_file, gpus=0) -> None:
+        self.given, self.workers, self.gpus = client, workers, gpus
         self.scheduler, self.scheduler_file = scheduler, scheduler_file
         self.owned: list[Any] = []
 
@@ -192,8 +325,7 @@ class _cluster:  # noqa: N801 - used as a context manager
             client = Client(self.scheduler, scheduler_file=self.scheduler_file)
             self.owned = [client]
             return client
-        cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1,
-                               threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(**local_cluster_options(self.workers, self.gpus))
         client = Client(cluster)
         self.owned = [client, cluster]
         return client

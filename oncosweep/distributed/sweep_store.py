@@ -4,9 +4,11 @@ Layout: every result variable gets the sweep axes in front of its own dimensions
 ``time_to_progression (strategy, tumour.loci[0].mutation_rate, realization)``. Zarr chunks are
 1 along each sweep axis, ``chunk`` along ``realization`` and 1 along ``traced_realization``,
 so each unit writes exactly its own chunks and concurrent writers never touch the same
-chunk. After a unit's data, its ``done`` mark (1) and ``unit_checksum`` (a hash of the data it
-wrote) are written; empty chunks are not stored by zarr 3, so chunk presence proves nothing,
-but a done mark whose data no longer hash to the checksum is caught by ``verify``.
+chunk. After a unit's data, its ``done`` mark (1), ``unit_checksum`` (a hash of the data it
+wrote) and ``unit_backend`` (which backend computed it: 1 numpy, 2 cupy; 0 unrecorded) are
+written; empty chunks are not stored by zarr 3, so chunk presence proves nothing, but a done
+mark whose data no longer hash to the checksum is caught by ``verify``. The backend never
+changes a value (a realization depends only on seed, point and index): it is bookkeeping.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from oncosweep.distributed.plan import STORE_FORMAT, SweepPlan, Unit
 from oncosweep.distributed.store import quiet_zarr
 
 UNIT_DIM = "unit"
+#: ``unit_backend`` codes: which backend computed a unit (0: not recorded).
+BACKEND_CODES = {"numpy": 1, "cupy": 2}
+BOOKKEEPING = ("done", "unit_checksum", "unit_backend")
 
 
 def _fill(dtype: np.dtype) -> Any:
@@ -60,6 +65,11 @@ def create_store(path: str | Path, plan: SweepPlan, sample: Any, traced: np.ndar
     variables["unit_checksum"] = (unit_dims, da.zeros(unit_shape, dtype=np.uint64,
                                                       chunks=unit_chunks), {
         "long_name": "BLAKE2b-64 of the unit's data as written (verify recomputes it)"})
+    variables["unit_backend"] = (unit_dims, da.zeros(unit_shape, dtype=np.int8,
+                                                     chunks=unit_chunks), {
+        "long_name": "backend that computed the unit (bookkeeping: values never depend on it)",
+        "flag_values": [0, *BACKEND_CODES.values()],
+        "flag_meanings": " ".join(["unrecorded", *BACKEND_CODES])})
     coords = {a.name: (a.name, _labels(a.values), {"long_name": "sweep axis"})
               for a in plan.axes}
     coords["realization"] = ("realization", np.arange(plan.realizations, dtype=np.int64))
@@ -105,8 +115,9 @@ def unit_region(plan: SweepPlan, unit: Unit, traced: np.ndarray,
 
 
 def write_unit(path: str | Path, plan: SweepPlan, unit: Unit, result: Any,
-               traced: np.ndarray) -> float:
-    """Write one unit's results into its region, then its done mark; returns the seconds
+               traced: np.ndarray, backend: str | None = None) -> float:
+    """Write one unit's results into its region, then its done mark (and, with ``backend``,
+    the backend that computed it; the store must have ``unit_backend``); returns the seconds
     spent writing."""
     start = time.perf_counter()
     data = result.drop_vars(list(result.coords))
@@ -121,20 +132,35 @@ def write_unit(path: str | Path, plan: SweepPlan, unit: Unit, result: Any,
     region = unit_region(plan, unit, traced, unit_traced)
     with quiet_zarr():
         data.to_zarr(path, region=region, mode="r+", zarr_format=3)
-        mark = _unit_mark(plan, unit, stamp)
+        mark = _unit_mark(plan, unit, stamp, backend)
         mark.to_zarr(path, region={**{a: region[a] for a in axis_names},
                                    UNIT_DIM: slice(unit.chunk, unit.chunk + 1)},
                      mode="r+", zarr_format=3)
     return time.perf_counter() - start
 
 
-def _unit_mark(plan: SweepPlan, unit: Unit, stamp: int) -> Any:
+def _unit_mark(plan: SweepPlan, unit: Unit, stamp: int, backend: str | None = None) -> Any:
     import xarray as xr  # noqa: PLC0415
 
     dims = (*[a.name for a in plan.axes], UNIT_DIM)
     shape = (1,) * len(dims)
-    return xr.Dataset({"done": (dims, np.ones(shape, dtype=np.int8)),
-                       "unit_checksum": (dims, np.full(shape, stamp, dtype=np.uint64))})
+    mark = {"done": (dims, np.ones(shape, dtype=np.int8)),
+            "unit_checksum": (dims, np.full(shape, stamp, dtype=np.uint64))}
+    if backend is not None:
+        mark["unit_backend"] = (dims, np.full(shape, BACKEND_CODES.get(backend, 0),
+                                              dtype=np.int8))
+    return xr.Dataset(mark)
+
+
+def unit_backends(ds: Any) -> dict[Unit, str]:
+    """The backend recorded for each done unit of an opened store ("numpy", "cupy", or
+    "unrecorded" for stores written before it was recorded)."""
+    names = {code: name for name, code in BACKEND_CODES.items()}
+    done = ds["done"].values
+    codes = ds["unit_backend"].values if "unit_backend" in ds else np.zeros_like(done)
+    return {Unit(tuple(int(i) for i in index[:-1]), int(index[-1])):
+            names.get(int(codes[tuple(index)]), "unrecorded")
+            for index in np.argwhere(done == 1)}
 
 
 def open_store(path: str | Path, *, lazy: bool = False) -> Any:
@@ -173,7 +199,7 @@ def verify_store(path: str | Path) -> Verification:
     report = Verification(units=len(plan.units()))
     done = ds["done"].values
     stamps = ds["unit_checksum"].values
-    data = ds.drop_vars(["done", "unit_checksum"])
+    data = ds.drop_vars([name for name in BOOKKEEPING if name in ds])
     data = data.drop_vars(list(data.coords))
     for unit in plan.units():
         where = (*unit.point, unit.chunk)

@@ -25,10 +25,13 @@ def to_dataset(
     seed: int,
     point: int,
     backend: str,
+    engine: str = "numpy-array",
+    device: str = "cpu",
 ) -> Any:
     """Build the result dataset (dims ``realization``, ``cell_type``, ``traced_realization``,
     ``time``). Attributes carry everything needed to reproduce it; no timestamps, so the same
-    inputs give identical datasets."""
+    inputs give identical datasets. ``backend``, ``engine`` and ``device`` record what computed
+    it (they never change a value)."""
     import xarray as xr  # noqa: PLC0415 - keeps the engine core numpy-only
 
     real = ("realization",)
@@ -147,6 +150,8 @@ def to_dataset(
         "seed": int(seed),
         "point": int(point),
         "backend": backend,
+        "engine": engine,
+        "device": device,
         "strategy": model.strategy,
         "strategy_kind": model.strategy_kind,
         "rng_scheme": rng.RNG_SCHEME,

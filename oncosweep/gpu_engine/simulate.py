@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.backend import ResolvedBackend, resolve_backend
 from oncosweep.gpu_engine.compile import compile_scenario
 from oncosweep.gpu_engine.dataset import to_dataset
 from oncosweep.gpu_engine.engine import EngineResult, run_engine
-from oncosweep.gpu_engine.xp import get_xp
 
 if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario import Scenario
 
 DEFAULT_BATCH = 8192
+GPU_BATCH = 1 << 20  # the fused kernel runs one thread per realization: fill the GPU
 PRE_TREATMENT = ("detected", "time_to_detection", "restarts", "cells_at_detection",
                  "cells_at_start", "resistant_at_start")
 
@@ -28,9 +30,9 @@ def simulate(
     seed: int,
     start: int = 0,
     point: int = 0,
-    backend: str = "numpy",
+    backend: str = "auto",
     strategy: str | None = None,
-    batch: int = DEFAULT_BATCH,
+    batch: int | None = None,
     progress: bool = False,
 ) -> Any:
     """Simulate realizations ``start .. start + realizations - 1`` and return an xarray.Dataset.
@@ -49,13 +51,18 @@ def simulate(
     point
         Parameter-point id of a sweep (0 outside sweeps), in [0, 2**32 - 1].
     backend
-        ``"numpy"`` (the reference) or ``"cupy"`` (the same array code on a GPU).
+        ``"auto"`` (default: ``"cupy"`` when CuPy imports and a CUDA device is usable, else
+        ``"numpy"``), ``"numpy"`` (the reference array engine on the CPU) or ``"cupy"`` (the
+        fused CUDA kernel, which reproduces the numpy engine draw for draw). Results do not
+        depend on it; the dataset's attributes ``backend``, ``engine`` and ``device`` record
+        what ran.
     strategy
         Name of one strategy of the scenario. Default: every strategy, each with the same
         seed and point (common random numbers: identical tumours up to treatment start),
         along a ``strategy`` dimension when there are several.
     batch
-        Realizations simulated together in memory (performance only).
+        Realizations simulated together in memory (performance only); default 8192 on
+        numpy, 2**20 on cupy.
     progress
         Show a progress bar over realizations (on a terminal).
     """
@@ -67,16 +74,18 @@ def simulate(
     _check_int("seed", seed, 0, rng.MAX_SEED)
     _check_int("start", start, 0, 2**63 - 1)
     _check_int("point", point, 0, rng.MAX_POINT)
+    chosen = resolve_backend(backend)
+    if batch is None:
+        batch = GPU_BATCH if chosen.name == "cupy" else DEFAULT_BATCH
     _check_int("batch", batch, 1, 2**31 - 1)
-    xp = get_xp(backend)
     names = [plan.name for plan in scenario.strategy_plans()]
     if strategy is not None or len(names) <= 1:
-        return _simulate_one(scenario, strategy, realizations, seed, start, point, backend,
-                             xp, batch, progress)
+        return _simulate_one(scenario, strategy, realizations, seed, start, point, chosen,
+                             batch, progress)
     import xarray as xr  # noqa: PLC0415
 
-    parts = [_simulate_one(scenario, name, realizations, seed, start, point, backend, xp,
-                           batch, progress) for name in names]
+    parts = [_simulate_one(scenario, name, realizations, seed, start, point, chosen, batch,
+                           progress) for name in names]
     # Pre-treatment outputs are identical under every strategy (common random numbers), so
     # they keep no strategy dimension; everything after treatment start gets one. Fixed by
     # design, never by comparing values (a dataset's structure must not depend on its data).
@@ -89,9 +98,10 @@ def simulate(
     return merged
 
 
-def _simulate_one(scenario, strategy, realizations, seed, start, point, backend, xp, batch,
-                  progress) -> Any:
+def _simulate_one(scenario, strategy, realizations, seed, start, point,
+                  chosen: ResolvedBackend, batch, progress) -> Any:
     model = compile_scenario(scenario, strategy)
+    runner = _runner(chosen)
     parts: list[EngineResult] = []
     bar = _progress_bar(realizations, progress, model.strategy)
     try:
@@ -104,9 +114,8 @@ def _simulate_one(scenario, strategy, realizations, seed, start, point, backend,
                 bar.update(count - active - reported[0])
                 reported[0] = count - active
 
-            parts.append(run_engine(model, realizations=count, seed=seed, start=first,
-                                    point=point, xp=xp,
-                                    on_iteration=advance if bar is not None else None))
+            parts.append(runner(model, realizations=count, seed=seed, start=first,
+                                point=point, on_iteration=advance if bar is not None else None))
             if bar is not None:
                 bar.update(count - reported[0])
     finally:
@@ -118,8 +127,20 @@ def _simulate_one(scenario, strategy, realizations, seed, start, point, backend,
         scenario_yaml=scenario.to_yaml(),
         seed=seed,
         point=point,
-        backend=backend,
+        backend=chosen.name,
+        engine=chosen.engine,
+        device=chosen.device,
     )
+
+
+def _runner(chosen: ResolvedBackend) -> Callable[..., EngineResult]:
+    """The engine of a resolved backend: the numpy array engine, or the fused CUDA kernel
+    (imported only here, so numpy alone suffices for the numpy backend)."""
+    if chosen.name == "cupy":
+        from oncosweep.gpu_engine import fused  # noqa: PLC0415 - needs CuPy
+
+        return fused.run_fused
+    return run_engine
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:

@@ -1,4 +1,8 @@
-"""Array-namespace selection: the engine code runs unchanged on numpy or CuPy arrays."""
+"""Array-namespace selection: the engine code runs unchanged on numpy or CuPy arrays.
+
+``get_xp`` gives the array module of the *array* engine (``engine.run_engine``); which engine
+a backend name runs (numpy array engine or fused CUDA kernel) is decided in ``backend.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,23 @@ from typing import Any
 
 import numpy as np
 
-BACKENDS = ("numpy", "cupy")
+from oncosweep.gpu_engine.backend import NAMES, check_name, resolve_backend
+
+BACKENDS = NAMES
 
 
 def get_xp(backend: str) -> ModuleType:
-    """The array module for ``backend`` ("numpy" or "cupy"), with a clear error otherwise."""
+    """The array module for ``backend`` ("numpy", "cupy" or "auto": numpy unless a CUDA
+    device is usable), with a clear error otherwise (ValueError for a bad name, RuntimeError
+    when cupy is asked for and cannot run)."""
+    check_name(backend)
     if backend == "numpy":
         return np
-    if backend == "cupy":
-        try:
-            import cupy  # noqa: PLC0415 - optional dependency
-        except ImportError as exc:  # pragma: no cover - depends on the machine
-            raise RuntimeError(
-                "backend: 'cupy' needs CuPy (pip install 'oncosweep[gpu]') and a CUDA device"
-            ) from exc
-        return cupy
-    raise ValueError(f"backend: must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if resolve_backend(backend).name == "numpy":
+        return np
+    import cupy  # noqa: PLC0415 - optional dependency; resolve_backend proved it imports
+
+    return cupy
 
 
 def to_host(array: Any) -> np.ndarray:

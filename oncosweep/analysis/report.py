@@ -1,0 +1,643 @@
+"""A self-contained HTML report of a result store or dataset (``oncosweep report``).
+
+One HTML file with everything inline: figures as base64 PNG ``<img>`` data URIs, the style
+sheet in a ``<style>`` element, no scripts, no external URLs or fonts, so it opens offline
+and can be mailed or archived as is. Contents: the run (realizations, seed, backend, config
+hash), the sweep axes and their values, survival tables (Kaplan–Meier medians and RMST of
+progression and death), log-rank comparisons, outcome probabilities, the robustness ranking
+of strategies (ties marked), the figures of :mod:`oncosweep.analysis.plots`, the scenario
+YAML and the versions. A section whose data the dataset lacks (e.g. no traced realizations,
+no ctDNA monitoring, a single strategy) says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import platform
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oncosweep._version import __version__
+
+#: the per-realization and traced variables the report reads (others are not loaded)
+_VARIABLES = ("detected", "progressed", "time_to_progression", "died", "time_to_death",
+              "cured", "time_to_cure", "resistant_at_start", "ctdna_lead_time", "trajectory",
+              "on_treatment", "observed_burden", "done", "unit_backend")
+#: distributions whose versions the report lists
+_PACKAGES = ("numpy", "scipy", "xarray", "zarr", "dask", "matplotlib", "pandas")
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
+       max-width: 1200px; padding: 0 1rem; color: #222; line-height: 1.4; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ccc;
+     padding-bottom: .2rem; margin-top: 2rem; } h3 { font-size: 1.05rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
+th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; }
+th { background: #f2f2f2; } td.text, th.text { text-align: left; }
+tr.tied td { background: #fff6d6; }
+pre { background: #f7f7f7; border: 1px solid #ddd; padding: .6rem; overflow: auto;
+      font-size: .8rem; max-height: 40rem; }
+figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto;
+         border: 1px solid #eee; } figcaption { font-size: .85rem; color: #444; }
+p.missing { color: #8a5a00; background: #fff8e6; border-left: 4px solid #e0a800;
+            padding: .3rem .6rem; } p.note { font-size: .85rem; color: #444; }
+nav ul { columns: 2; font-size: .9rem; }
+"""
+
+
+@dataclass(frozen=True)
+class _Figure:
+    anchor: str
+    title: str
+    caption: str
+    png: bytes | None
+    missing: str | None = None
+
+
+def build_report(source: str | os.PathLike[str] | Any, *, output: str | os.PathLike[str],
+                 metric: str = "rmst_progression", criterion: str = "cvar",
+                 alpha: float = 0.25, z: float = 2.0, tau: float | None = None,
+                 n_boot: int = 200, seed: int = 0, level: float = 0.95,
+                 realization: int | None = None, point: Mapping[str, Any] | None = None,
+                 dpi: int = 90) -> Path:
+    """Write a self-contained HTML report of ``source`` to ``output`` and return its path.
+
+    Parameters
+    ----------
+    source
+        A sweep store (``oncosweep sweep``), a run store (``oncosweep run``) or a result
+        ``xarray.Dataset`` (e.g. of :func:`oncosweep.simulate`). A sweep store must be
+        complete (every unit done).
+    output
+        The HTML file to write (parent folders are created; an existing file is replaced).
+    metric, criterion, alpha, z, tau, n_boot, seed
+        The robustness ranking: ``metric`` of :data:`oncosweep.analysis.METRICS`
+        summarised over the sweep points by ``criterion`` (one of
+        :data:`~oncosweep.analysis.CRITERIA`; CVaR at level ``alpha``), ties at
+        ``z`` paired-bootstrap standard errors (``n_boot`` replicates, ``seed``); ``tau``
+        (days) is the RMST restriction time and the "progression by" time (default: the
+        horizon). See :func:`~oncosweep.analysis.robustness.robustness` and
+        :func:`~oncosweep.analysis.robustness.rank_strategies`.
+    level
+        Confidence level of intervals and bands, in (0, 1).
+    realization, point
+        The traced realization (its index) and sweep point (``{axis: value}``) of the Muller
+        and burden figures; default the first traced realization, and the middle value of
+        each sweep axis.
+    dpi
+        Resolution of the embedded PNG figures (dots per inch).
+    """
+    from oncosweep.analysis import _data  # noqa: PLC0415
+    from oncosweep.analysis.plots import axis_index, sweep_axes  # noqa: PLC0415
+    from oncosweep.analysis.robustness import CRITERIA, METRICS  # noqa: PLC0415
+
+    ds, where = _open(source)
+    if not callable(metric) and metric not in METRICS:
+        raise ValueError(f"metric: must be one of {', '.join(map(repr, METRICS))},"
+                         f" got {metric!r}")
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion: must be one of "
+                         f"{', '.join(map(repr, CRITERIA))}, got {criterion!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= 1:
+        raise ValueError(f"alpha: must be a number in (0, 1], got {alpha!r}")
+    if isinstance(z, bool) or not isinstance(z, int | float) or not (np.isfinite(z) and z >= 0):
+        raise ValueError(f"z: must be a finite number >= 0, got {z!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 2:
+        raise ValueError(f"n_boot: must be an integer >= 2, got {n_boot!r}")
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 20 <= dpi <= 600:
+        raise ValueError(f"dpi: must be an integer in [20, 600], got {dpi!r}")
+    _data.check_level(level)
+    horizon = _data.horizon_days(ds)
+    if tau is not None:
+        tau = _data.check_days(tau, "tau", horizon=horizon)
+    traced = [int(r) for r in ds["traced_realization"].values] \
+        if "traced_realization" in ds.dims else []
+    if realization is not None and (isinstance(realization, bool)
+                                    or not isinstance(realization, int | np.integer)):
+        raise ValueError(f"realization: must be an integer realization index, got "
+                         f"{realization!r}")
+    if realization is not None and realization not in traced:
+        raise ValueError(f"realization: {realization!r} is not a traced realization; traced "
+                         f"realizations: {traced or 'none'}")
+    axes = sweep_axes(ds)
+    if point is not None and not isinstance(point, Mapping):
+        raise ValueError(f"point: must be a mapping {{axis: value}}, got {point!r}")
+    for name, value in (point or {}).items():
+        if name not in axes:
+            raise ValueError(f"point: {name!r} is not a sweep axis of the dataset; sweep axes:"
+                             f" {axes or 'none'}")
+        axis_index(ds, name, value)
+    if point is None:
+        point = {name: _plain(ds[name].values[ds.sizes[name] // 2]) for name in axes}
+    else:
+        point = {**{name: _plain(ds[name].values[ds.sizes[name] // 2]) for name in axes},
+                 **point}
+    options = dict(metric=metric, criterion=criterion, alpha=float(alpha), z=float(z),
+                   tau=tau, n_boot=n_boot, seed=seed, level=float(level), dpi=dpi,
+                   realization=realization if realization is not None
+                   else (traced[0] if traced else None), point=point, horizon=horizon)
+    page = _page(ds, where, options)
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+# ---------------------------------------------------------------------------- opening
+
+def _open(source: Any) -> tuple[Any, str]:
+    """(dataset with the analysed variables loaded, description of the source)."""
+    import xarray as xr  # noqa: PLC0415
+
+    if isinstance(source, xr.Dataset):
+        ds, where = source, "an in-memory dataset"
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(f"source: {path}: no such store")
+        from oncosweep.distributed.store import quiet_zarr  # noqa: PLC0415
+
+        try:
+            with quiet_zarr():
+                ds = xr.open_zarr(path)
+        except (KeyError, ValueError, FileNotFoundError, OSError) as exc:
+            raise ValueError(f"source: {path}: not a zarr store ({exc})") from None
+        fmt = str(ds.attrs.get("format", ""))
+        if not fmt.startswith(("oncosweep-sweep/", "oncosweep-realizations/")):
+            raise ValueError(f"source: {path}: not an oncosweep store (format attribute "
+                             f"{fmt or 'missing'})")
+        where = str(path)
+    else:
+        raise TypeError(f"source: must be a store path or an xarray.Dataset, got "
+                        f"{type(source).__name__}")
+    if "done" in ds:
+        done = np.asarray(ds["done"].values)
+        if done.size and not done.all():
+            raise ValueError(f"source: {where}: the sweep is incomplete ({int(done.sum())} of "
+                             f"{done.size} units done); finish it first (run the same "
+                             "`oncosweep sweep` command again)")
+    for name in ("detected", "progressed", "time_to_progression"):
+        if name not in ds:
+            raise ValueError(f"source: {where}: not a result dataset (no variable {name!r})")
+    keep = [name for name in _VARIABLES if name in ds]
+    return ds[keep].compute(), where
+
+
+# ---------------------------------------------------------------------------- HTML parts
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _num(value: Any, *, digits: int = 3, nan: str = "–") -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not np.isfinite(number):
+        return nan
+    if number != 0 and (abs(number) >= 1e5 or abs(number) < 1e-3):
+        return f"{number:.{digits}g}"
+    return f"{number:.{digits}g}" if abs(number) < 1 else f"{number:,.{max(digits - 2, 0)}f}"
+
+
+def _pm(value: Any, se: Any) -> str:
+    """``value ± se`` with the decimals that show two significant digits of ``se``."""
+    value, se = float(value), float(se)
+    if not np.isfinite(value):
+        return "–"
+    if not np.isfinite(se) or se <= 0:
+        decimals = 1 if abs(value) >= 1 else 3
+    else:
+        decimals = int(min(max(1 - np.floor(np.log10(se)), 0), 6))
+    return f"{value:.{decimals}f} ± {se:.{decimals}f}" if np.isfinite(se) else \
+        f"{value:.{decimals}f}"
+
+
+def _days(value: Any, nan: str = "–") -> str:
+    number = float(value)
+    return f"{number:.0f}" if np.isfinite(number) else nan
+
+
+def _table(header: list[str], rows: list[list[str]], *, text_columns: int = 1,
+           row_classes: list[str] | None = None) -> str:
+    """An HTML table; cells are escaped here. The first ``text_columns`` are left-aligned."""
+    def cell(tag: str, i: int, value: str) -> str:
+        css = ' class="text"' if i < text_columns else ""
+        return f"<{tag}{css}>{_e(value)}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = []
+    for r, row in enumerate(rows):
+        css = f' class="{_e(row_classes[r])}"' if row_classes and row_classes[r] else ""
+        body.append(f"<tr{css}>" + "".join(cell("td", i, v) for i, v in enumerate(row))
+                    + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _missing(text: str) -> str:
+    return f'<p class="missing">{_e(text)}</p>'
+
+
+def _group_rows(table: Any, dims: list[str], columns: list[tuple[str, Callable[[Any], str]]]
+                ) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a result dataset over the group ``dims``: one row per group."""
+    from oncosweep.analysis import _data  # noqa: PLC0415
+
+    header = [_short(dim) for dim in dims] + [title for title, _ in columns]
+    rows = []
+    for index in _data.group_indices(tuple(table.sizes[d] for d in dims)):
+        at = dict(zip(dims, index, strict=True))
+        one = table.isel(at)
+        labels = [_label(one[dim].values) if dim in one.coords else str(i)
+                  for dim, i in zip(dims, index, strict=True)]
+        rows.append(labels + [render(one) for _, render in columns])
+    return header, rows
+
+
+def _short(name: str) -> str:
+    return name.rsplit(".", 1)[-1] if name.count(".") > 1 else name
+
+
+def _label(value: Any) -> str:
+    value = _plain(np.asarray(value).reshape(-1)[0])
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _row_dims(table: Any, name: str) -> list[str]:
+    """The group dims of variable ``name``, sweep axes first and ``strategy`` last (rows
+    grouped by sweep point)."""
+    dims = [d for d in table[name].dims if d != "outcome"]
+    return [d for d in dims if d != "strategy"] + [d for d in dims if d == "strategy"]
+
+
+# ---------------------------------------------------------------------------- sections
+
+def _run_section(ds: Any, where: str) -> str:
+    attrs = ds.attrs
+    rows = [["source", where], ["format", attrs.get("format", "–")]]
+    n = ds.sizes.get("realization", 0)
+    if "realizations" in attrs:
+        rows.append(["realizations per sweep point", str(attrs["realizations"])])
+    else:
+        rows.append(["realizations", str(n)])
+    if "detected" in ds:
+        detected = np.asarray(ds["detected"].values)
+        rows.append(["detected tumours (analysed)", f"{int(detected.sum())} of "
+                     f"{detected.size} (all strategies and sweep points)"])
+    for key, title in (("seed", "seed"), ("chunk", "realizations per unit (chunk)"),
+                       ("point", "parameter point id"), ("strategy", "strategy"),
+                       ("rng_scheme", "random numbers"),
+                       ("dt_days", "time step (days)"), ("config_hash", "config hash"),
+                       ("oncosweep_version", "written by oncosweep")):
+        if key in attrs:
+            rows.append([title, str(attrs[key])])
+    rows.append(["backend", recorded_backend(ds)])
+    traced = [str(int(r)) for r in ds["traced_realization"].values] \
+        if "traced_realization" in ds.dims else []
+    rows.append(["traced realizations", ", ".join(traced) or "none"])
+    return "<h2 id=\"run\">Run</h2>" + _table(["", "value"], rows, text_columns=2)
+
+
+def _axes_section(ds: Any) -> str:
+    text = ds.attrs.get("axes")
+    out = ['<h2 id="axes">Sweep axes</h2>']
+    if not text:
+        names = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else []
+        out.append('<p>Not a sweep store: a single parameter point'
+                   + (f" with the strategies {_e(', '.join(names))}." if names else ".")
+                   + "</p>")
+        return "".join(out)
+    rows = []
+    for name, values, is_strategy in json.loads(text):
+        kind = "strategy" if is_strategy else ("parameter" if "." in name or "[" in name
+                                               else "parameter group (zip)")
+        rows.append([name, kind, ", ".join(str(v) for v in values), str(len(values))])
+    out.append(_table(["axis", "kind", "values", "count"], rows, text_columns=3))
+    out.append('<p class="note">Every strategy of a biology point sees the same tumours '
+               "(common random numbers); zip groups are listed by index, their parameter "
+               "values are in the scenario's <code>sweep.zip</code> below.</p>")
+    return "".join(out)
+
+
+def _survival_section(ds: Any, options: dict[str, Any]) -> str:
+    from oncosweep.analysis.survival import (  # noqa: PLC0415
+        compare_strategies,
+        survival_table,
+    )
+
+    level = options["level"]
+    out = ['<h2 id="survival">Survival</h2>',
+           f'<p class="note">Kaplan–Meier estimates over detected realizations, days since '
+           f"treatment start. Progression is censored at death or the horizon "
+           f"({options['horizon']:g} days); death at the horizon. Median: first time the "
+           f"curve is at or below 1/2 (NR: not reached) with its {level:.0%} interval "
+           f"(log-log band); RMST: restricted mean time to the event up to tau "
+           f"(area under the curve) +- its standard error.</p>"]
+    for endpoint in ("progression", "death"):
+        try:
+            table = survival_table(ds, endpoint=endpoint, tau=options["tau"],
+                                            level=level)
+        except ValueError as exc:
+            out.append(f"<h3>{_e(endpoint)}</h3>" + _missing(f"not available: {exc}"))
+            continue
+        header, rows = _group_rows(table, _row_dims(table, "n"), [
+            ("n", lambda t: str(int(t["n"]))),
+            ("events", lambda t: str(int(t["events"]))),
+            ("median (days)", lambda t: _days(t["median"], "NR")),
+            (f"{level:.0%} CI", lambda t: f"{_days(t['median_lower'], 'NR')} – "
+                                         f"{_days(t['median_upper'], 'NR')}"),
+            (f"RMST to {table.attrs['tau_days']:g} d (days)",
+             lambda t: f"{float(t['rmst']):.1f} ± {float(t['rmst_se']):.1f}"),
+        ])
+        out.append(f"<h3>time to {_e(endpoint)}</h3>")
+        out.append(_table(header, rows, text_columns=len(header) - 5))
+    try:
+        test = compare_strategies(ds, endpoint="progression")
+    except ValueError as exc:
+        out.append(_missing(f"log-rank comparison not available: {exc}"))
+    else:
+        header, rows = _group_rows(test, _row_dims(test, "pvalue"), [
+            ("chi-square", lambda t: _num(t["statistic"])),
+            ("z", lambda t: _num(t["z"])),
+            ("p-value", lambda t: _num(t["pvalue"], digits=2)),
+        ])
+        out.append(f"<h3>log-rank test of time to progression against "
+                   f"{_e(test.attrs['reference'])}</h3>")
+        out.append(_table(header, rows, text_columns=len(header) - 3))
+        out.append('<p class="note">Two-sided; z &gt; 0: more progressions than expected '
+                   "(worse than the reference). Strategies share their tumours (common "
+                   "random numbers), which makes the test conservative.</p>")
+    return "".join(out)
+
+
+def _probability_section(ds: Any, options: dict[str, Any]) -> str:
+    from oncosweep.analysis.probability import probabilities  # noqa: PLC0415
+
+    out = ['<h2 id="probabilities">Probabilities</h2>']
+    try:
+        table = probabilities(ds, by_time=options["tau"], level=options["level"])
+    except ValueError as exc:
+        return "".join(out) + _missing(f"not available: {exc}")
+    titles = {"cured": "cure", "resistant_at_start": "resistance at start",
+              "progressed_by": f"progression by {table.attrs['by_time_days']:g} d"}
+
+    def cell(outcome: str) -> Callable[[Any], str]:
+        def render(t: Any) -> str:
+            one = t.sel(outcome=outcome)
+            return (f"{float(one['estimate']):.3f} ({float(one['lower']):.3f}–"
+                    f"{float(one['upper']):.3f})")
+        return render
+
+    header, rows = _group_rows(
+        table, _row_dims(table, "trials"), [("n", lambda t: str(int(t["trials"].isel(outcome=0))))]
+        + [(titles.get(str(o), str(o)), cell(str(o))) for o in table["outcome"].values])
+    out.append(_table(header, rows, text_columns=len(header) - 1 - table.sizes["outcome"]))
+    out.append(f'<p class="note">Proportions of detected tumours with {options["level"]:.0%} '
+               f"{_e(table.attrs['method'])} intervals. Resistance at start: some cell resists "
+               "at least one drug when treatment starts. Progression by a time counts a "
+               "tumour that died first as not progressed (cumulative incidence with death as "
+               "a competing risk).</p>")
+    return "".join(out)
+
+
+def _robustness_section(ds: Any, options: dict[str, Any]) -> str:
+    from oncosweep.analysis.robustness import (  # noqa: PLC0415
+        CRITERIA,
+        rank_strategies,
+        robustness,
+    )
+
+    metric, criterion = options["metric"], options["criterion"]
+    out = ['<h2 id="robustness">Robustness ranking</h2>']
+    if "strategy" not in ds.dims or ds.sizes["strategy"] < 2:
+        return "".join(out) + _missing("not available: the dataset has a single strategy")
+    tau = options["tau"] if metric in ("rmst_progression", "progression_by") else None
+    try:
+        robust = robustness(ds, metric=metric, alpha=options["alpha"],
+                                       n_boot=options["n_boot"], seed=options["seed"],
+                                       tau=tau)
+        ranking = rank_strategies(robust, criterion=criterion, z=options["z"])
+    except ValueError as exc:
+        return "".join(out) + _missing(f"not available: {exc}")
+    units = robust.attrs.get("units", "")
+    rows, classes = [], []
+    for record in ranking.itertuples(index=False):
+        tied_with = ", ".join(str(s) for s in record.tied_with)
+        rows.append([str(record.rank) + (" (tie)" if record.tied else ""), str(record.strategy),
+                     _pm(record.value, record.se), _num(record.diff_se, digits=2),
+                     tied_with or "–"])
+        classes.append("tied" if record.tied else "")
+    unit_text = f" ({units})" if units and units != "1" else ""
+    out.append(_table(["rank", "strategy", f"{criterion}{unit_text} ± SE",
+                       "SE of the difference to the one above", "tied with"], rows,
+                      text_columns=2, row_classes=classes))
+    points = json.loads(robust.attrs.get("point_dims", "[]"))
+    out.append(
+        f'<p class="note">Metric <code>{_e(robust.attrs["metric"])}</code> '
+        f"({_e(robust['metric'].attrs.get('long_name', ''))}"
+        + (f", tau = {robust.attrs['tau_days']:g} days" if "tau_days" in robust.attrs else "")
+        + f"; {'higher' if robust.attrs['higher_is_better'] else 'lower'} is better) per "
+        f"strategy and point over {_e(', '.join(points) or 'a single point')}, summarised by "
+        f"<code>{_e(criterion)}</code>"
+        + (f" (CVaR: the mean of the worst alpha = {options['alpha']:g} fraction of points)"
+           if criterion == "cvar" else "")
+        + f". SE: paired bootstrap over realizations ({options['n_boot']} replicates, seed "
+        f"{options['seed']}). Tie rule: a strategy whose value differs from the one ranked "
+        f"just above it by at most z = {options['z']:g} standard errors of the paired "
+        "difference shares its rank (ties chain); tied rows are highlighted.</p>")
+    criteria_rows = []
+    for s, name in enumerate(robust["strategy"].values):
+        criteria_rows.append([str(name)] + [
+            _pm(robust[c].values[s], robust[f"{c}_se"].values[s])
+            for c in CRITERIA])
+    out.append("<h3>all criteria (value ± bootstrap SE)</h3>")
+    out.append(_table(["strategy", *CRITERIA], criteria_rows))
+    return "".join(out)
+
+
+def _figures(ds: Any, options: dict[str, Any]) -> list[_Figure]:
+    from oncosweep.analysis import plots  # noqa: PLC0415
+
+    dpi = options["dpi"]
+    figures: list[_Figure] = []
+
+    def add(anchor: str, title: str, caption: str, draw: Callable[[], Any],
+            absent: str | None = None) -> None:
+        if absent is not None:
+            figures.append(_Figure(anchor, title, caption, None, absent))
+            return
+        try:
+            fig = draw()
+        except ValueError as exc:
+            figures.append(_Figure(anchor, title, caption, None, f"not available: {exc}"))
+            return
+        figures.append(_Figure(anchor, title, caption, _png(fig, dpi=dpi)))
+
+    axes = plots.sweep_axes(ds)
+    for endpoint in ("progression", "death"):
+        add(f"fig-survival-{endpoint}", f"Kaplan–Meier curves: time to {endpoint}",
+            f"Per strategy, one panel per sweep point; shaded: {options['level']:.0%} "
+            "pointwise log-log bands; x: days since treatment start.",
+            lambda endpoint=endpoint: plots.plot_survival(ds, endpoint=endpoint,
+                                                          level=options["level"]))
+    metric = options["metric"] if isinstance(options["metric"], str) else "rmst_progression"
+    heat_metrics = [metric] + [m for m in ("median_progression", "cure") if m != metric]
+    if not axes:
+        for name in heat_metrics:
+            add(f"fig-heatmap-{name}", f"Heatmap: {name}", "", lambda: None,
+                absent="not available: the dataset has no sweep axes (a single point)")
+    else:
+        if len(axes) >= 2:
+            x, y = axes[0], axes[1]
+            fixed = {a: options["point"][a] for a in axes[2:]}
+        else:
+            x, y, fixed = axes[0], "strategy", {}
+        if y == "strategy" and "strategy" not in ds.dims:
+            heat_metrics = []
+            add("fig-heatmap", "Heatmap", "", lambda: None,
+                absent="not available: one sweep axis and a single strategy")
+        for name in heat_metrics:
+            where = ", ".join(f"{a} = {v}" for a, v in fixed.items())
+            add(f"fig-heatmap-{name}",
+                f"Heatmap: {plots.HEATMAP_METRICS[name][0]}",
+                f"Over {x} and {y}" + (f" at {where}" if where else "")
+                + ("" if y == "strategy" else ", one panel per strategy")
+                + "; one colour scale"
+                + ("; NR: median not reached." if name.startswith("median") else "."),
+                lambda name=name: plots.plot_heatmap(ds, metric=name, x=x, y=y, point=fixed,
+                                                     tau=options["tau"],
+                                                     level=options["level"]))
+    lead = np.asarray(ds["ctdna_lead_time"].values) if "ctdna_lead_time" in ds else None
+    add("fig-ctdna", "ctDNA lead time",
+        "ECDF per strategy of the first imaging progression minus the first ctDNA call "
+        "(days), one panel per sweep point; the legend counts realizations where it is "
+        "undefined.",
+        lambda: plots.plot_ctdna_lead(ds),
+        absent=None if lead is not None and np.isfinite(lead).any() else
+        "not available: no realization has both a ctDNA call and an imaging progression "
+        "(no ctDNA monitoring, or no progression)")
+    realization = options["realization"]
+    point = {a: options["point"][a] for a in axes}
+    where = ", ".join(f"{a} = {v}" for a, v in point.items())
+    untraced = None if realization is not None else (
+        "not available: no traced realizations (set trace.realizations in the scenario)")
+    add("fig-muller", f"Muller plot: realization {realization}",
+        "Clone (genotype) frequencies over time, nested by ancestry, one panel per strategy"
+        + (f"; at {where}" if where else "") + ".",
+        lambda: plots.plot_muller(ds, realization=realization, point=point), absent=untraced)
+    add("fig-burden", f"Tumour burden: realization {realization}",
+        "All cells (black) and clones on a log axis, imaged burden at visits, shading: "
+        "regimen given" + (f"; at {where}" if where else "") + ".",
+        lambda: plots.plot_burden(ds, realization=realization, point=point), absent=untraced)
+    return figures
+
+
+def _png(fig: Any, *, dpi: int) -> bytes:
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def _figure_html(figure: _Figure) -> str:
+    head = f'<h3 id="{_e(figure.anchor)}">{_e(figure.title)}</h3>'
+    if figure.png is None:
+        return head + _missing(figure.missing or "not available")
+    data = base64.b64encode(figure.png).decode("ascii")
+    return (f"{head}<figure><img class=\"figure\" alt=\"{_e(figure.title)}\" "
+            f"src=\"data:image/png;base64,{data}\"><figcaption>{_e(figure.caption)}"
+            "</figcaption></figure>")
+
+
+def versions(ds: Any | None = None) -> dict[str, str]:
+    """Versions of oncosweep, Python and the numerical packages (and, from a dataset's
+    attributes, the backend and the oncosweep version that wrote it)."""
+    out = {"oncosweep": __version__, "python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    if ds is not None:
+        out["backend (recorded)"] = recorded_backend(ds)
+        out["oncosweep (recorded)"] = str(ds.attrs.get("oncosweep_version", "not recorded"))
+    return out
+
+
+def recorded_backend(ds: Any) -> str:
+    """The backend that computed a dataset: its ``backend`` attribute (with ``engine`` and
+    ``device`` when recorded), or for a sweep store the backends of its units
+    (``unit_backend``), e.g. ``numpy (8 units)``."""
+    if "backend" in ds.attrs:
+        extra = [str(ds.attrs[key]) for key in ("engine", "device") if key in ds.attrs]
+        return str(ds.attrs["backend"]) + (f" ({', '.join(extra)})" if extra else "")
+    if "unit_backend" not in ds:
+        return "not recorded"
+    codes = np.asarray(ds["unit_backend"].values).ravel()
+    if "done" in ds:
+        codes = codes[np.asarray(ds["done"].values).ravel() == 1]
+    values = list(ds["unit_backend"].attrs.get("flag_values", []))
+    meanings = str(ds["unit_backend"].attrs.get("flag_meanings", "")).split()
+    names = dict(zip(values, meanings, strict=False))
+    counts = {int(code): int((codes == code).sum()) for code in np.unique(codes)}
+    return ", ".join(f"{names.get(code, f'code {code}')} ({n} unit{'s' * (n != 1)})"
+                     for code, n in counts.items()) or "not recorded"
+
+
+def _page(ds: Any, where: str, options: dict[str, Any]) -> str:
+    import yaml  # noqa: PLC0415
+
+    scenario_text = str(ds.attrs.get("scenario", ""))
+    try:
+        scenario = yaml.safe_load(scenario_text) or {}
+    except yaml.YAMLError:
+        scenario = {}
+    name = scenario.get("name", "results") if isinstance(scenario, dict) else "results"
+    description = scenario.get("description", "") if isinstance(scenario, dict) else ""
+    sections = [
+        _run_section(ds, where),
+        _axes_section(ds),
+        _survival_section(ds, options),
+        _probability_section(ds, options),
+        _robustness_section(ds, options),
+    ]
+    figures = _figures(ds, options)
+    sections.append('<h2 id="figures">Figures</h2>' + "".join(map(_figure_html, figures)))
+    sections.append('<h2 id="config">Scenario</h2>' + (
+        f"<pre>{_e(scenario_text)}</pre>" if scenario_text else
+        _missing("the dataset has no scenario attribute")))
+    version_rows = [[k, v] for k, v in versions(ds).items()]
+    sections.append('<h2 id="versions">Versions</h2>'
+                    + _table(["package", "version"], version_rows, text_columns=2))
+    contents = [("run", "Run"), ("axes", "Sweep axes"), ("survival", "Survival"),
+                ("probabilities", "Probabilities"), ("robustness", "Robustness ranking"),
+                ("figures", "Figures"), ("config", "Scenario"), ("versions", "Versions")]
+    nav = "".join(f'<li><a href="#{a}">{_e(t)}</a></li>' for a, t in contents)
+    nav += "".join(f'<li><a href="#{_e(f.anchor)}">{_e(f.title)}</a></li>' for f in figures)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>oncosweep report: {_e(name)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<body>\n<h1>oncosweep report: {_e(name)}</h1>\n"
+        + (f"<p>{_e(description)}</p>\n" if description else "")
+        + f"<nav><ul>{nav}</ul></nav>\n" + "\n".join(sections) + "\n</body>\n</html>\n")

@@ -1,0 +1,134 @@
+"""The fused GPU engine: one CUDA thread per realization runs the whole simulation.
+
+``cuda/engine.cu`` (templated on the cell-type and loci capacities) is compiled by CuPy's
+``RawModule`` from the ``.cu``/``.cuh`` sources in ``cuda/`` with ``--fmad=false`` once per
+process (and cached on disk by CuPy under ``CUPY_CACHE_DIR``). Per chunk: the packed model is
+copied to the device, one kernel launch simulates every realization (state in registers and
+local memory, outputs written once per realization), and the outputs are copied back once.
+The result is the numpy engine's :class:`~oncosweep.gpu_engine.engine.EngineResult`: the same
+realizations, draw for draw (see docs/gpu.md for the transcendental-rounding caveat).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from oncosweep.gpu_engine import cuda_build, rng
+from oncosweep.gpu_engine.compile import CompiledModel
+from oncosweep.gpu_engine.engine import EngineResult
+from oncosweep.gpu_engine.kernel_layout import (
+    allocate_outputs,
+    layout,
+    pack_model,
+    to_engine_result,
+    trace_rows,
+)
+
+SOURCE = "engine.cu"
+THREADS_PER_BLOCK = 128
+MAX_LANES_PER_LAUNCH = 1 << 21
+"""Realizations per kernel launch (bounds the device memory of the outputs: ~200 B each
+plus 8 B per cell type and drug)."""
+
+
+def _cupy() -> Any:
+    try:
+        import cupy  # noqa: PLC0415 - optional dependency
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise RuntimeError("backend: the fused kernel needs CuPy and a CUDA device "
+                           "(pip install 'oncosweep[gpu]')") from exc
+    return cupy
+
+
+def device_name() -> str:
+    """Name of the current CUDA device (e.g. 'NVIDIA H100 80GB HBM3')."""
+    cupy = _cupy()
+    device = cupy.cuda.Device()
+    name = cupy.cuda.runtime.getDeviceProperties(device.id)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def kernel(model: CompiledModel) -> Any:
+    """The compiled kernel function for the model's capacities (compiled once per process)."""
+    cupy = _cupy()
+    name = pack_model(model).kernel_name
+    return cuda_build.load_module(cupy, SOURCE, (name,)).get_function(name)
+
+
+def run_fused(
+    model: CompiledModel,
+    *,
+    realizations: int,
+    seed: int,
+    start: int = 0,
+    point: int = 0,
+    count_draws: bool = False,
+    on_iteration: Callable[[int, int], None] | None = None,
+) -> EngineResult:
+    """Simulate realizations ``start .. start + realizations - 1`` on the GPU.
+
+    Same contract and result as :func:`oncosweep.gpu_engine.engine.run_engine`. The kernel
+    always counts its draws (a register increment), so ``stats["nontrivial_draws"]`` is
+    present whatever ``count_draws``; ``stats["kernel_seconds"]`` is the time of the launches
+    (synchronised), excluding compilation and copies. ``on_iteration(iterations, 0)`` is
+    called after each launch.
+    """
+    del count_draws  # always counted
+    if realizations < 1:
+        raise ValueError(f"realizations: must be >= 1, got {realizations}")
+    if start < 0 or start + realizations > 2**64:
+        raise ValueError(f"start: must be in [0, 2**64 - realizations], got {start}")
+    cupy = _cupy()
+    key = rng.make_key(seed, point)
+    packed = pack_model(model)
+    function = kernel(model)
+    fparams = cupy.asarray(packed.fparams)
+    iparams = cupy.asarray(packed.iparams)
+    parts: list[EngineResult] = []
+    totals = {"lane_steps": 0, "nontrivial_draws": 0, "iterations": 0}
+    seconds = 0.0
+    for first in range(start, start + realizations, MAX_LANES_PER_LAUNCH):
+        count = min(MAX_LANES_PER_LAUNCH, start + realizations - first)
+        traced, rows = trace_rows(model, first, count)
+        outputs = allocate_outputs(cupy, model, count, traced.size)
+        addresses = cupy.asarray(np.array([a.data.ptr for a in outputs.values()],
+                                          dtype=np.uint64))
+        stats = cupy.zeros(len(layout()["OS_STATS"]), dtype=cupy.uint64)
+        rows_device = cupy.asarray(rows)
+        blocks = (count + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+        cupy.cuda.Device().synchronize()
+        began = time.perf_counter()
+        function((blocks,), (THREADS_PER_BLOCK,), (
+            fparams, iparams, np.uint32(key[0]), np.uint32(key[1]), np.uint64(first),
+            np.int64(count), rows_device, addresses, stats))
+        cupy.cuda.Device().synchronize()
+        seconds += time.perf_counter() - began
+        host = {name: cupy.asnumpy(array) for name, array in outputs.items()}
+        named = dict(zip(layout()["OS_STATS"], (int(v) for v in cupy.asnumpy(stats)),
+                         strict=True))
+        totals["lane_steps"] += named["lane_steps"]
+        totals["nontrivial_draws"] += named["nontrivial_draws"]
+        totals["iterations"] = max(totals["iterations"], named["iterations"])
+        parts.append(to_engine_result(model, host, start=first, traced=traced, rows=rows,
+                                      stats={}))
+        if on_iteration is not None:
+            on_iteration(totals["iterations"], 0)
+    result = parts[0] if len(parts) == 1 else _concatenate(parts)
+    result.stats = {
+        "iterations": totals["iterations"],
+        "lane_steps": totals["lane_steps"],
+        "logical_draws": totals["lane_steps"] * int(model.draws_per_type_step.sum()),
+        "nontrivial_draws": totals["nontrivial_draws"],
+        "kernel_seconds": seconds,
+    }
+    return result
+
+
+def _concatenate(parts: list[EngineResult]) -> EngineResult:
+    fields = [name for name in EngineResult.__dataclass_fields__ if name != "stats"]
+    return EngineResult(**{name: np.concatenate([getattr(p, name) for p in parts])
+                           for name in fields})
