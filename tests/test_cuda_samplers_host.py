@@ -31,6 +31,7 @@ import math
 
 import numpy as np
 import pytest
+from test_philox import KAT  # Random123 kat_vectors, philox4x32 R=10 (one copy)
 
 from oncosweep.gpu_engine import cuda_build, rng
 from oncosweep.gpu_engine.binomial import (
@@ -59,16 +60,6 @@ pytestmark = pytest.mark.skipif(
 KEY = rng.make_key(20240607, 11)
 M32 = 0xFFFFFFFF
 AUTO, INVERSION, BTRS = -1, 0, 1
-
-# Random123 kat_vectors, philox4x32 R=10: counter[4] key[2] -> out[4] (as tests/test_philox.py)
-KAT = [
-    ((0x00000000, 0x00000000, 0x00000000, 0x00000000), (0x00000000, 0x00000000),
-     (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-    ((0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF),
-     (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
-]  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
