@@ -26,7 +26,7 @@ import pytest
 
 from oncosweep import Scenario
 from oncosweep.gpu_engine.compile import compile_scenario
-from oncosweep.gpu_engine.engine import EngineResult, run_engine
+from oncosweep.gpu_engine.engine import EngineResult, concatenate_results, run_engine
 
 
 def _cuda_usable() -> tuple[bool, str]:
@@ -65,12 +65,10 @@ def _host_chunk(args: tuple[str, str | None, int, int]) -> EngineResult:
 
 def host_parallel(config: str, strategy: str | None, start: int, count: int) -> EngineResult:
     """The host build over all cores (chunks of 2000 realizations)."""
-    from oncosweep.gpu_engine.fused import _concatenate  # noqa: PLC0415
-
     chunks = [(config, strategy, s, min(2000, start + count - s))
               for s in range(start, start + count, 2000)]
     with ProcessPoolExecutor() as pool:
-        return _concatenate(list(pool.map(_host_chunk, chunks)))
+        return concatenate_results(list(pool.map(_host_chunk, chunks)))
 
 
 def differing(a: EngineResult, b: EngineResult, rows: slice = slice(None)) -> np.ndarray:

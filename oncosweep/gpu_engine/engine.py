@@ -214,6 +214,21 @@ def run_engine(
     })
 
 
+def concatenate_results(parts: list[EngineResult]) -> EngineResult:
+    """One result from consecutive chunks: arrays joined, stats summed ("iterations": max)."""
+    if len(parts) == 1:
+        return parts[0]
+    fields = EngineResult.__dataclass_fields__
+    merged = {name: np.concatenate([getattr(p, name) for p in parts]) for name in fields
+              if name != "stats"}
+    stats: dict[str, int] = {}
+    for part in parts:
+        for name, value in part.stats.items():
+            stats[name] = max(stats.get(name, 0), value) if name == "iterations" else (
+                stats.get(name, 0) + value)
+    return EngineResult(**merged, stats=stats)
+
+
 def _bookkeep(xp: ModuleType, model: CompiledModel, state: _Lanes, it: int, initial: Any) -> Any:
     """Detection, extinction before detection (restart or give up); returns the totals."""
     total = state.counts.sum(axis=1)

@@ -19,8 +19,9 @@ import numpy as np
 
 from oncosweep.gpu_engine import cuda_build, rng
 from oncosweep.gpu_engine.compile import CompiledModel
-from oncosweep.gpu_engine.engine import EngineResult
+from oncosweep.gpu_engine.engine import EngineResult, concatenate_results
 from oncosweep.gpu_engine.kernel_layout import (
+    PackedModel,
     allocate_outputs,
     layout,
     pack_model,
@@ -52,11 +53,11 @@ def device_name() -> str:
     return name.decode() if isinstance(name, bytes) else str(name)
 
 
-def kernel(model: CompiledModel) -> Any:
-    """The compiled kernel function for the model's capacities (compiled once per process)."""
-    cupy = _cupy()
-    name = pack_model(model).kernel_name
-    return cuda_build.load_module(cupy, SOURCE, (name,)).get_function(name)
+def kernel(packed: PackedModel) -> Any:
+    """The compiled kernel function for a packed model's capacities (compiled once per
+    process)."""
+    name = packed.kernel_name
+    return cuda_build.load_module(_cupy(), SOURCE, (name,)).get_function(name)
 
 
 def run_fused(
@@ -85,12 +86,11 @@ def run_fused(
     cupy = _cupy()
     key = rng.make_key(seed, point)
     packed = pack_model(model)
-    function = kernel(model)
+    function = kernel(packed)
     fparams = cupy.asarray(packed.fparams)
     iparams = cupy.asarray(packed.iparams)
+    draws_per_step = int(model.draws_per_type_step.sum())
     parts: list[EngineResult] = []
-    totals = {"lane_steps": 0, "nontrivial_draws": 0, "iterations": 0}
-    seconds = 0.0
     for first in range(start, start + realizations, MAX_LANES_PER_LAUNCH):
         count = min(MAX_LANES_PER_LAUNCH, start + realizations - first)
         traced, rows = trace_rows(model, first, count)
@@ -106,29 +106,17 @@ def run_fused(
             fparams, iparams, np.uint32(key[0]), np.uint32(key[1]), np.uint64(first),
             np.int64(count), rows_device, addresses, stats))
         cupy.cuda.Device().synchronize()
-        seconds += time.perf_counter() - began
+        seconds = time.perf_counter() - began
         host = {name: cupy.asnumpy(array) for name, array in outputs.items()}
         named = dict(zip(layout()["OS_STATS"], (int(v) for v in cupy.asnumpy(stats)),
                          strict=True))
-        totals["lane_steps"] += named["lane_steps"]
-        totals["nontrivial_draws"] += named["nontrivial_draws"]
-        totals["iterations"] = max(totals["iterations"], named["iterations"])
-        parts.append(to_engine_result(model, host, start=first, traced=traced, rows=rows,
-                                      stats={}))
+        parts.append(to_engine_result(model, host, start=first, traced=traced, rows=rows, stats={
+            "iterations": named["iterations"],
+            "lane_steps": named["lane_steps"],
+            "logical_draws": named["lane_steps"] * draws_per_step,
+            "nontrivial_draws": named["nontrivial_draws"],
+            "kernel_seconds": seconds,
+        }))
         if on_iteration is not None:
-            on_iteration(totals["iterations"], 0)
-    result = parts[0] if len(parts) == 1 else _concatenate(parts)
-    result.stats = {
-        "iterations": totals["iterations"],
-        "lane_steps": totals["lane_steps"],
-        "logical_draws": totals["lane_steps"] * int(model.draws_per_type_step.sum()),
-        "nontrivial_draws": totals["nontrivial_draws"],
-        "kernel_seconds": seconds,
-    }
-    return result
-
-
-def _concatenate(parts: list[EngineResult]) -> EngineResult:
-    fields = [name for name in EngineResult.__dataclass_fields__ if name != "stats"]
-    return EngineResult(**{name: np.concatenate([getattr(p, name) for p in parts])
-                           for name in fields})
+            on_iteration(named["iterations"], 0)
+    return concatenate_results(parts)

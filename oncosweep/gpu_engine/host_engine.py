@@ -19,6 +19,7 @@ from oncosweep.gpu_engine.compile import CompiledModel
 from oncosweep.gpu_engine.engine import EngineResult
 from oncosweep.gpu_engine.kernel_layout import (
     allocate_outputs,
+    int_header_size,
     layout,
     pack_model,
     to_engine_result,
@@ -37,9 +38,8 @@ def _library() -> Any:
         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64,
         ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     lists = layout()
-    expected = (len(lists["OS_INT_SCALARS"]) + len(lists["OS_FLOAT_ARRAYS"])
-                + len(lists["OS_INT_ARRAYS"]), len(lists["OS_FLOAT_SCALARS"]),
-                len(lists["OS_OUTPUTS"]), len(lists["OS_STATS"]))
+    expected = (int_header_size(), len(lists["OS_FLOAT_SCALARS"]), len(lists["OS_OUTPUTS"]),
+                len(lists["OS_STATS"]))
     compiled = tuple(lib.os_host_layout(k) for k in range(4))
     if compiled != expected:  # pragma: no cover - a developer error
         raise RuntimeError(f"layout.cuh parsed as {expected} but compiled as {compiled}")

@@ -12,7 +12,7 @@ from oncosweep.gpu_engine import rng
 from oncosweep.gpu_engine.backend import ResolvedBackend, resolve_backend
 from oncosweep.gpu_engine.compile import compile_scenario
 from oncosweep.gpu_engine.dataset import to_dataset
-from oncosweep.gpu_engine.engine import EngineResult, run_engine
+from oncosweep.gpu_engine.engine import EngineResult, concatenate_results, run_engine
 
 if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario import Scenario
@@ -122,7 +122,7 @@ def _simulate_one(scenario, strategy, realizations, seed, start, point,
         if bar is not None:
             bar.close()
     return to_dataset(
-        _concatenate(parts),
+        concatenate_results(parts),
         model,
         scenario_yaml=scenario.to_yaml(),
         seed=seed,
@@ -157,17 +157,3 @@ def _progress_bar(total: int, enabled: bool, strategy: str = "") -> Any:
 
     desc = f"simulating {strategy}" if strategy else "simulating"
     return tqdm(total=total, unit="realization", desc=desc, disable=None)
-
-
-def _concatenate(parts: list[EngineResult]) -> EngineResult:
-    if len(parts) == 1:
-        return parts[0]
-    fields = EngineResult.__dataclass_fields__
-    merged = {name: np.concatenate([getattr(p, name) for p in parts]) for name in fields
-              if name != "stats"}
-    stats: dict[str, int] = {}
-    for part in parts:
-        for name, value in part.stats.items():
-            stats[name] = max(stats.get(name, 0), value) if name == "iterations" else (
-                stats.get(name, 0) + value)
-    return EngineResult(**merged, stats=stats)
