@@ -22,8 +22,9 @@ venv: $(STAMP)
 lint: venv
 	$(BIN)/ruff check oncosweep tests benchmarks
 
+# one pytest worker per core (whole files per worker: module fixtures are computed once)
 test: venv lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 demo: venv
 	$(BIN)/python -m oncosweep.demo

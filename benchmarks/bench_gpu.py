@@ -38,13 +38,17 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_info, write_result  # noqa: E402
+from _common import (  # noqa: E402
+    PoolSampler,
+    machine_info,
+    pool_summary,
+    recording_draws,
+    write_result,
+)
 
 from oncosweep import Scenario, compile_scenario  # noqa: E402
 from oncosweep.gpu_engine import backend as backends  # noqa: E402
 from oncosweep.gpu_engine import rng  # noqa: E402
-from oncosweep.gpu_engine import step as step_module  # noqa: E402
-from oncosweep.gpu_engine.binomial import BINV_MAX_MEAN  # noqa: E402
 from oncosweep.gpu_engine.engine import EngineResult, run_engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     numpy_part, reference, pool = _numpy(model, args)
     out["numpy"] = numpy_part
-    out["draw_pool"] = _pool_summary(pool)
+    out["draw_pool"] = pool_summary(pool)
 
     if not probe.usable:
         out["gpu"] = f"skipped: {probe.reason}"
@@ -109,20 +113,11 @@ def _numpy(model, args) -> tuple[dict[str, Any], EngineResult, dict[str, np.ndar
     timed = run_engine(model, realizations=n, seed=args.seed)
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
 
-    pool = _PoolSampler(args.pool_size, seed=args.seed)
-    real_binomial = step_module._binomial.binomial
-
-    def recording(xp, key, slot, step, realization, size, p):
-        pool.add(np.asarray(size), np.asarray(p))
-        return real_binomial(xp, key, slot, step, realization, size, p)
-
-    step_module._binomial.binomial = recording
-    try:
+    pool = PoolSampler(args.pool_size, seed=args.seed)
+    with recording_draws(pool):
         t0 = time.perf_counter()
         counted = run_engine(model, realizations=n, seed=args.seed, count_draws=True)
         counting_seconds = time.perf_counter() - t0
-    finally:
-        step_module._binomial.binomial = real_binomial
     if not _agree(timed, counted, n):
         raise AssertionError("the counting run differs from the timed run")
     part = _rates(n, seconds, counted.stats)
@@ -132,55 +127,6 @@ def _numpy(model, args) -> tuple[dict[str, Any], EngineResult, dict[str, np.ndar
     part["counting_run_seconds"] = counting_seconds  # includes the pool sampling
     part["steps_per_realization"] = counted.stats["lane_steps"] / n
     return part, counted, pool.pool()
-
-
-class _PoolSampler:
-    """A uniform sample without replacement of the nontrivial (n, p) draws of a run: every
-    draw gets a random priority and the ``size`` smallest priorities are kept."""
-
-    def __init__(self, size: int, seed: int) -> None:
-        self.size = size
-        self.generator = np.random.default_rng(seed)
-        self.n = np.zeros(0, dtype=np.int64)
-        self.p = np.zeros(0, dtype=np.float64)
-        self.priority = np.zeros(0, dtype=np.float64)
-
-    def add(self, n: np.ndarray, p: np.ndarray) -> None:
-        n, p = np.broadcast_arrays(n, p)
-        keep = (n > 0) & (p > 0) & (p < 1)
-        if not keep.any():
-            return
-        self.n = np.concatenate([self.n, n[keep].astype(np.int64)])
-        self.p = np.concatenate([self.p, p[keep].astype(np.float64)])
-        self.priority = np.concatenate([self.priority,
-                                        self.generator.random(int(keep.sum()))])
-        if self.priority.size > 2 * self.size:
-            self._trim()
-
-    def _trim(self) -> None:
-        if self.priority.size > self.size:
-            best = np.argpartition(self.priority, self.size)[: self.size]
-            self.n, self.p, self.priority = self.n[best], self.p[best], self.priority[best]
-
-    def pool(self) -> dict[str, np.ndarray]:
-        self._trim()
-        order = np.argsort(self.priority)  # a random order, independent of the engine's
-        return {"n": self.n[order], "p": self.p[order]}
-
-
-def _pool_summary(pool: dict[str, np.ndarray]) -> dict[str, Any]:
-    n, p = pool["n"], pool["p"]
-    if n.size == 0:
-        return {"size": 0}
-    mean = n * np.minimum(p, 1 - p)
-    return {
-        "size": int(n.size),
-        "n_median": float(np.median(n)),
-        "n_max": int(n.max()),
-        "mean_median": float(np.median(mean)),
-        "share_btrs": float((mean >= BINV_MAX_MEAN).mean()),  # n min(p, 1-p) >= 10
-        "share_n_below_100": float((n < 100).mean()),
-    }
 
 
 # ------------------------------------------------------------------------------------ GPU

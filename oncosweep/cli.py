@@ -35,9 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, default=0, help="root seed in [0, 2**32-1] (default 0)")
     run.add_argument("--start", type=_non_negative_int, default=0,
                      help="global index of the first realization (default 0)")
-    run.add_argument("--backend", choices=["auto", "numpy", "cupy"], default="auto",
-                     help="auto (default: cupy if a CUDA device is usable, else numpy), numpy "
-                     "or cupy (the fused CUDA kernel); results do not depend on it")
+    _backend_options(run, sweep=False)
     run.add_argument("--overwrite", action="store_true", help="replace an existing output store")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
@@ -57,10 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--overwrite", action="store_true", help="start the store over")
     sweep.add_argument("--retries", type=_non_negative_int, default=3,
                        help="retries of a failed unit (default 3)")
-    sweep.add_argument("--backend", choices=["auto", "numpy", "cupy"], default="auto",
-                       help="auto (default: cupy if a CUDA device is usable, else numpy), "
-                       "numpy or cupy (one worker per GPU; with --scheduler, workers started "
-                       "with --resources GPU=1); results do not depend on it")
+    _backend_options(sweep, sweep=True)
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     for name, text in (("verify", "check every unit of a sweep store is done and intact"),
                        ("info", "show a sweep store's axes, progress, config hash, versions")):
@@ -104,6 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--seed", type=_seed, default=None,
                           help="root seed in [0, 2**32-1] (default: the fixed validation seed)")
     return parser
+
+
+BACKEND_HELP = ("auto (default: cupy if a CUDA device is usable, else cpu if a C++ compiler "
+                "builds the compiled engine, else numpy), numpy (the reference engine), cpu "
+                "(the fused kernel's source compiled for the CPU, multi-threaded) or cupy (the "
+                "fused CUDA kernel{gpu}); results do not depend on it")
+
+
+def _backend_options(command: argparse.ArgumentParser, *, sweep: bool) -> None:
+    """--backend and --threads of ``run`` and ``sweep``."""
+    gpu = ("; one worker per GPU; with --scheduler, workers started with --resources GPU=1"
+           if sweep else "")
+    command.add_argument("--backend", choices=["auto", "numpy", "cpu", "cupy"], default="auto",
+                         help=BACKEND_HELP.format(gpu=gpu))
+    share = ("per unit (default: each worker's share of the cores, so that workers x threads "
+             "never exceed them)" if sweep else "(default: every core)")
+    command.add_argument("--threads", type=_threads, default=None,
+                         help=f"CPU threads of the cpu backend {share}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,11 +166,12 @@ def _run(args: argparse.Namespace) -> int:
     from oncosweep.gpu_engine.backend import resolve_backend  # noqa: PLC0415
 
     try:
-        chosen = resolve_backend(args.backend)
+        chosen = resolve_backend(args.backend, threads=args.threads)
         if not args.quiet:
             print(chosen.line(), flush=True)
         ds = simulate(scenario, realizations=args.realizations, seed=args.seed,
-                      start=args.start, backend=args.backend, progress=not args.quiet)
+                      start=args.start, backend=chosen.name, threads=chosen.threads or None,
+                      progress=not args.quiet)
     except (RuntimeError, ValueError, TypeError) as exc:
         raise UserError(str(exc)) from None
     try:
@@ -182,15 +196,17 @@ def _sweep(args: argparse.Namespace) -> int:
 
     try:
         chosen = sweep_backend(args.backend,
-                               external=bool(args.scheduler or args.scheduler_file))
-    except RuntimeError as exc:
+                               external=bool(args.scheduler or args.scheduler_file),
+                               workers=args.workers, threads=args.threads)
+    except RuntimeError as exc:  # SweepError too
         raise UserError(str(exc)) from None
     print(chosen.line, flush=True)
     try:
         summary = run_sweep(scenario, args.output, workers=args.workers,
                             scheduler=args.scheduler, scheduler_file=args.scheduler_file,
                             overwrite=args.overwrite, retries=args.retries,
-                            backend=args.backend, progress=False if args.quiet else None)
+                            backend=args.backend, threads=args.threads,
+                            progress=False if args.quiet else None)
     except SweepError as exc:
         raise UserError(str(exc)) from None
     busy = summary.simulate_seconds + summary.write_seconds
@@ -283,6 +299,10 @@ def _positive_int(text: str) -> int:
 
 def _non_negative_int(text: str) -> int:
     return _bounded_int(text, 0, 2**63 - 1)
+
+
+def _threads(text: str) -> int:
+    return _bounded_int(text, 1, 4096)
 
 
 def _seed(text: str) -> int:

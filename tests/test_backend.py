@@ -1,7 +1,8 @@
-"""Backends: ``auto`` / ``numpy`` / ``cupy`` resolve with a reason, bad names and unusable
-backends fail with one clear line, datasets record what computed them, and results never
-depend on the backend. The CUDA probe's logic is checked with fake CuPy modules; the real GPU
-paths run only where a CUDA device is usable (marked ``gpu``, skipped with the reason)."""
+"""Backends: ``auto`` / ``numpy`` / ``cpu`` / ``cupy`` resolve with a reason, bad names and
+unusable backends fail with one clear line, datasets record what computed them, and results
+never depend on the backend or the thread count. The CUDA probe's logic is checked with fake
+CuPy modules and the compiler probe with a compiler that does not exist; the real GPU paths
+run only where a CUDA device is usable (marked ``gpu``, skipped with the reason)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import yaml
 
 from oncosweep import Scenario, simulate
 from oncosweep.cli import main
-from oncosweep.gpu_engine import backend
+from oncosweep.gpu_engine import backend, cpu_engine
 from oncosweep.gpu_engine.backend import ResolvedBackend, probe_cuda, resolve_backend
 from oncosweep.gpu_engine.xp import get_xp
 
@@ -33,6 +34,8 @@ SMALL = {
     "trace": {"realizations": 2, "every": 1.0},
 }
 PROBE = probe_cuda()
+CPU_USABLE, CPU_WHAT = cpu_engine.probe()
+NO_COMPILER = (False, "no C++ compiler (looked for nonexistent-c++; set ONCOSWEEP_CXX)")
 needs_gpu = pytest.mark.skipif(not PROBE.usable,
                                reason=f"needs a usable CUDA device: {PROBE.reason}")
 
@@ -52,10 +55,18 @@ def test_auto_resolves_with_a_reason() -> None:
         assert (chosen.name, chosen.engine) == ("cupy", "cuda-fused")
         assert chosen.reason.startswith("CUDA device ") and chosen.device == PROBE.name
         return
-    assert (chosen.name, chosen.engine, chosen.device) == ("numpy", "numpy-array", "cpu")
-    assert chosen.reason == f"no CUDA device — {PROBE.reason}"
-    assert chosen.line() == f"backend: numpy (auto: no CUDA device — {PROBE.reason})"
     assert resolve_backend() == chosen  # auto is the default
+    if CPU_USABLE:
+        assert (chosen.name, chosen.engine, chosen.device) == ("cpu", "cpu-fused", "cpu")
+        assert chosen.reason == f"no CUDA device — {PROBE.reason}; compiled engine: {CPU_WHAT}"
+        threads = cpu_engine.default_threads()
+        plural = "" if threads == 1 else "s"
+        assert chosen.line() == (f"backend: cpu (auto: no CUDA device — {PROBE.reason}; "
+                                 f"compiled engine: {CPU_WHAT}; {threads} thread{plural})")
+        assert resolve_backend("auto", threads=3).threads == 3
+        return
+    assert (chosen.name, chosen.engine, chosen.device) == ("numpy", "numpy-array", "cpu")
+    assert chosen.reason == f"no CUDA device — {PROBE.reason}; no compiled CPU engine — {CPU_WHAT}"
 
 
 def test_numpy_is_always_numpy() -> None:
@@ -74,9 +85,41 @@ def test_cupy_without_a_device_is_a_clear_error() -> None:
         get_xp("cupy")
 
 
+def test_cpu_without_a_compiler_is_a_clear_error_and_auto_falls_back_to_numpy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backend, "import_cupy", lambda: (None, "cupy not installed"))
+    monkeypatch.setattr(cpu_engine, "probe", lambda: NO_COMPILER)
+    with pytest.raises(RuntimeError, match=r"^backend: 'cpu' is not usable here: no C\+\+ "
+                       "compiler") as info:
+        resolve_backend("cpu")
+    assert len(str(info.value).splitlines()) == 1
+    chosen = resolve_backend("auto")
+    assert (chosen.name, chosen.threads) == ("numpy", 0)
+    assert chosen.line() == ("backend: numpy (auto: no CUDA device — cupy not installed; no "
+                             f"compiled CPU engine — {NO_COMPILER[1]})")
+
+
+def test_the_compiler_probe_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONCOSWEEP_CXX", "nonexistent-c++")
+    cpu_engine.probe.cache_clear()
+    try:
+        assert cpu_engine.probe() == NO_COMPILER
+    finally:
+        monkeypatch.delenv("ONCOSWEEP_CXX")
+        cpu_engine.probe.cache_clear()
+
+
+@pytest.mark.parametrize("threads", [0, -1, 5000, 1.5, "2"])
+def test_bad_thread_counts_are_refused_naming_threads(threads: object) -> None:
+    with pytest.raises((ValueError, TypeError), match=r"^threads: "):
+        simulate(Scenario.from_dict(SMALL), realizations=2, seed=1, backend="numpy",
+                 threads=threads)
+
+
 @pytest.mark.parametrize("name", ["tpu", "CUPY", "", None, 1])
 def test_bad_names_are_refused_naming_backend(name: object) -> None:
-    with pytest.raises(ValueError, match=r"^backend: must be one of auto, numpy, cupy, got "):
+    with pytest.raises(ValueError, match=r"^backend: must be one of auto, numpy, cpu, cupy, "
+                       "got "):
         resolve_backend(name)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"^backend: "):
         simulate(Scenario.from_dict(SMALL), realizations=2, seed=1, backend=name)
@@ -85,7 +128,7 @@ def test_bad_names_are_refused_naming_backend(name: object) -> None:
 
 
 def test_get_xp_auto_follows_resolve() -> None:
-    assert (get_xp("auto") is np) == (resolve_backend("auto").name == "numpy")
+    assert (get_xp("auto") is np) == (resolve_backend("auto").name != "cupy")
     assert get_xp("numpy") is np
 
 
@@ -119,13 +162,20 @@ def fake_cupy(count: int = 1, *, count_error: Exception | None = None,
     (fake_cupy(2, alloc_error=MemoryError("out of memory")), "numpy",
      "no CUDA device — CUDA device not usable (MemoryError: out of memory)"),
 ])
+@pytest.mark.parametrize("compiler", [True, False], ids=["compiler", "no-compiler"])
 def test_auto_needs_cupy_and_a_usable_device(monkeypatch: pytest.MonkeyPatch, cupy, name: str,
-                                             reason: str) -> None:
+                                             reason: str, compiler: bool) -> None:
     found = (cupy, "" if cupy is not None else "cupy not installed")
     monkeypatch.setattr(backend, "import_cupy", lambda: found)
+    monkeypatch.setattr(cpu_engine, "probe", lambda: (True, "g++ 12") if compiler
+                        else NO_COMPILER)
     chosen = resolve_backend("auto")
-    assert (chosen.name, chosen.reason) == (name, reason)
-    assert chosen.engine == backend.ENGINES[name]
+    expected = (name, reason)
+    if name == "numpy":  # no GPU: the compiled CPU engine where it builds, else numpy
+        expected = ("cpu", f"{reason}; compiled engine: g++ 12") if compiler else (
+            "numpy", f"{reason}; no compiled CPU engine — {NO_COMPILER[1]}")
+    assert (chosen.name, chosen.reason) == expected
+    assert chosen.engine == backend.ENGINES[expected[0]]
     if name == "cupy":
         assert chosen.device == "Fake GPU 80GB"
         assert resolve_backend("cupy").line() == "backend: cupy (CUDA device 0: Fake GPU 80GB)"
@@ -133,13 +183,29 @@ def test_auto_needs_cupy_and_a_usable_device(monkeypatch: pytest.MonkeyPatch, cu
     else:
         with pytest.raises(RuntimeError, match=reason.removeprefix("no CUDA device — ")[:20]):
             resolve_backend("cupy")
+        if compiler:
+            assert resolve_backend("cpu").name == "cpu"
+        else:
+            with pytest.raises(RuntimeError, match="^backend: 'cpu' is not usable here"):
+                resolve_backend("cpu")
 
 
 def test_sweep_backend_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     from oncosweep.distributed.sweep import sweep_backend
 
     local = sweep_backend("auto")
-    assert local.line == resolve_backend("auto").line()
+    if local.worker_backend == "cpu":  # processes x threads share the cores
+        cores = cpu_engine.default_threads()
+        assert (local.workers, local.threads) == (cores, 1)
+        plural = "es" if cores != 1 else ""
+        assert local.line == (f"{resolve_backend('auto', threads=1).line()} x {cores} worker "
+                              f"process{plural}")
+        one = sweep_backend("cpu", workers=1)
+        assert (one.workers, one.threads) == (1, cores)
+        external = sweep_backend("cpu", external=True)
+        assert external.threads is None and "share of its cores" in external.line
+    else:
+        assert local.line == resolve_backend("auto").line()
     external = sweep_backend("cupy", external=True)  # the driver needs no GPU
     assert external.worker_backend == "cupy" and external.resources == {"GPU": 1}
     assert external.gpus == 0 and "GPU=1" in external.line
@@ -147,6 +213,25 @@ def test_sweep_backend_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sweep_backend("numpy", resources={"mem": 1}).resources == {"mem": 1}
     with pytest.raises(ValueError, match="^backend: "):
         sweep_backend("gpu")
+
+
+@pytest.mark.parametrize(("workers", "threads", "cores", "layout"), [
+    (None, None, 16, (16, 1)), (None, 4, 16, (4, 4)), (None, 32, 16, (1, 32)),
+    (2, None, 16, (2, 8)), (32, None, 16, (32, 1)), (4, 4, 16, (4, 4)), (1, 1, 2, (1, 1)),
+])
+def test_cpu_sweeps_never_oversubscribe_the_cores(workers, threads, cores, layout) -> None:
+    from oncosweep.distributed.sweep import cpu_layout
+
+    assert cpu_layout(workers, threads, cores) == layout
+    processes, per_unit = layout
+    assert processes * per_unit <= cores or processes == 1 or per_unit == 1
+
+
+def test_too_many_workers_times_threads_is_refused_naming_both() -> None:
+    from oncosweep.distributed.sweep import SweepError, cpu_layout
+
+    with pytest.raises(SweepError, match=r"^workers x threads: 4 x 8 = 32 exceeds the 16 "):
+        cpu_layout(4, 8, 16)
 
 
 # ----------------------------------------------------------------------------- datasets, CLI
@@ -162,10 +247,22 @@ def test_results_do_not_depend_on_the_spelling_of_the_backend() -> None:
     numpy = simulate(scenario, realizations=40, seed=5, backend="numpy")
     auto = simulate(scenario, realizations=40, seed=5, backend="auto")
     default = simulate(scenario, realizations=40, seed=5)
-    if not PROBE.usable:
-        xr.testing.assert_identical(numpy, auto)
-    xr.testing.assert_equal(numpy, auto)  # values (attrs may name another device)
+    resolved = simulate(scenario, realizations=40, seed=5,
+                        backend=resolve_backend("auto").name)
+    xr.testing.assert_identical(resolved, auto)
+    xr.testing.assert_equal(numpy, auto)  # values (attrs name another engine)
     xr.testing.assert_identical(auto, default)
+
+
+@pytest.mark.skipif(not CPU_USABLE, reason=f"the cpu backend is not usable: {CPU_WHAT}")
+def test_cpu_backend_equals_numpy_whatever_threads_and_batches() -> None:
+    scenario = Scenario.from_dict(SMALL)
+    numpy = simulate(scenario, realizations=60, seed=7, backend="numpy")
+    for threads, batch in ((1, None), (2, 7), (3, 60), (4, 13)):
+        cpu = simulate(scenario, realizations=60, seed=7, backend="cpu", threads=threads,
+                       batch=batch)
+        assert (cpu.attrs["backend"], cpu.attrs["engine"]) == ("cpu", "cpu-fused")
+        xr.testing.assert_equal(numpy, cpu)
 
 
 def test_cli_prints_the_backend_line(small_config: Path, tmp_path: Path,
@@ -177,6 +274,26 @@ def test_cli_prints_the_backend_line(small_config: Path, tmp_path: Path,
     assert xr.open_zarr(out).attrs["backend"] == resolve_backend("auto").name
     assert main(["run", str(small_config), "-o", str(tmp_path / "q.zarr"), "-n", "5", "-q"]) == 0
     assert capsys.readouterr().out == ""  # quiet: no backend line either
+
+
+def test_cli_cpu_without_a_compiler_is_one_line(small_config: Path, tmp_path: Path) -> None:
+    """A forced --backend cpu on a machine with no C++ compiler: one line, exit 2, in a real
+    process (no traceback)."""
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    env = {**os.environ, "ONCOSWEEP_CXX": "nonexistent-c++"}
+    for command in (["run", str(small_config), "-o", str(tmp_path / "c.zarr")],
+                    ["sweep", str(small_config), "-o", str(tmp_path / "s.zarr")]):
+        proc = subprocess.run([sys.executable, "-m", "oncosweep", *command, "--backend", "cpu"],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.splitlines() == [
+            "oncosweep: error: backend: 'cpu' is not usable here: no C++ compiler (looked for "
+            "nonexistent-c++; set ONCOSWEEP_CXX) (install a C++17 compiler such as g++, or use "
+            "--backend numpy / auto)"]
+    assert not (tmp_path / "c.zarr").exists() and not (tmp_path / "s.zarr").exists()
 
 
 @pytest.mark.skipif(PROBE.usable, reason="a CUDA device is usable here")

@@ -27,6 +27,8 @@ def load(name: str):
     ("bench_engine", ["--realizations", "20", "--config",
                       str(BENCHMARKS.parent / "configs/mech_target.yaml")],
      "ratio_effective_draws_engine_over_numpy"),
+    ("bench_cpu", ["--sizes", "6,10", "--pool-size", "300", "--configs",
+                   str(BENCHMARKS.parent / "configs/mech_target.yaml")], "threads"),
 ])
 def test_benchmark_runs_and_writes_json(name: str, args: list[str], key: str,
                                         tmp_path: Path) -> None:

@@ -5,6 +5,12 @@ every variable must be identical (exact equality, NaN == NaN). The scenario exer
 code path: two loci (mutation tree), two phenotypes (switching both ways), restarts with a
 give-up after one restart, tracing of listed realizations, deaths at lethal size within the
 horizon, and survival to the horizon.
+
+Every test runs on both CPU engines: the numpy reference and the compiled ``cpu`` backend
+(which must also equal the reference value for value). The numpy engine steps a chunk until
+its slowest realization has finished, so chunks of 7 over hundreds of realizations cost it
+minutes: on numpy the chunks-of-7 comparisons cover the first :data:`NUMPY_CHUNKED`
+realizations (several chunk boundaries, the same property), on cpu all of them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import pytest
 import xarray as xr
 
 from oncosweep import Scenario, simulate
+from oncosweep.gpu_engine import cpu_engine
 
 CONFIG = {
     "name": "invariance",
@@ -43,6 +50,21 @@ CONFIG = {
 }
 SEED = 11
 N = 1000
+NUMPY_CHUNKED = 14
+"""Realizations of the chunks-of-7 comparisons on the numpy engine (2 chunks)."""
+CPU = cpu_engine.probe()
+BACKENDS = ["numpy", pytest.param("cpu", marks=pytest.mark.skipif(
+    not CPU[0], reason=f"the cpu backend is not usable: {CPU[1]}"))]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def chunked_count(backend: str, n: int) -> int:
+    """Realizations of a chunks-of-7 comparison on ``backend``."""
+    return min(n, NUMPY_CHUNKED) if backend == "numpy" else n
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +73,16 @@ def scenario() -> Scenario:
 
 
 @pytest.fixture(scope="module")
-def whole(scenario: Scenario) -> xr.Dataset:
-    return simulate(scenario, realizations=N, seed=SEED)
+def whole(scenario: Scenario, backend: str) -> xr.Dataset:
+    return simulate(scenario, realizations=N, seed=SEED, backend=backend)
+
+
+def test_the_engines_agree_on_every_value(scenario: Scenario) -> None:
+    if not CPU[0]:
+        pytest.skip(f"the cpu backend is not usable: {CPU[1]}")
+    numpy = simulate(scenario, realizations=N, seed=SEED, backend="numpy")
+    xr.testing.assert_equal(simulate(scenario, realizations=N, seed=SEED, backend="cpu"),
+                            numpy)
 
 
 def test_scenario_exercises_every_path(whole: xr.Dataset) -> None:
@@ -65,35 +95,40 @@ def test_scenario_exercises_every_path(whole: xr.Dataset) -> None:
     assert np.isnan(whole.trajectory).any() and np.isfinite(whole.trajectory).any()
 
 
-def test_chunks_of_seven_are_identical(scenario: Scenario, whole: xr.Dataset) -> None:
-    chunked = simulate(scenario, realizations=N, seed=SEED, batch=7)
-    xr.testing.assert_identical(chunked, whole)
+def window_of(ds: xr.Dataset, start: int, count: int) -> xr.Dataset:
+    """Realizations start .. start + count - 1 of ``ds``, with the traced ones among them."""
+    traced = ds.traced_realization.values
+    return ds.sel(realization=slice(start, start + count - 1),
+                  traced_realization=traced[(traced >= start) & (traced < start + count)])
+
+
+def test_chunks_of_seven_are_identical(scenario: Scenario, whole: xr.Dataset,
+                                       backend: str) -> None:
+    n = chunked_count(backend, N)
+    chunked = simulate(scenario, realizations=n, seed=SEED, batch=7, backend=backend)
+    xr.testing.assert_identical(chunked, window_of(whole, 0, n))
 
 
 @pytest.mark.parametrize(("start", "count"), [(0, 1), (3, 10), (500, 500), (997, 3), (123, 456)])
 def test_other_start_offsets_are_identical(
-    scenario: Scenario, whole: xr.Dataset, start: int, count: int
+    scenario: Scenario, whole: xr.Dataset, start: int, count: int, backend: str
 ) -> None:
-    part = simulate(scenario, realizations=count, seed=SEED, start=start)
-    window = whole.sel(realization=slice(start, start + count - 1))
-    traced = whole.traced_realization.values
-    window = window.sel(
-        traced_realization=traced[(traced >= start) & (traced < start + count)]
-    )
-    xr.testing.assert_identical(part, window)
+    part = simulate(scenario, realizations=count, seed=SEED, start=start, backend=backend)
+    xr.testing.assert_identical(part, window_of(whole, start, count))
 
 
-def test_seed_and_point_change_the_stream(scenario: Scenario, whole: xr.Dataset) -> None:
-    other_seed = simulate(scenario, realizations=50, seed=SEED + 1)
-    other_point = simulate(scenario, realizations=50, seed=SEED, point=1)
+def test_seed_and_point_change_the_stream(scenario: Scenario, whole: xr.Dataset,
+                                          backend: str) -> None:
+    other_seed = simulate(scenario, realizations=50, seed=SEED + 1, backend=backend)
+    other_point = simulate(scenario, realizations=50, seed=SEED, point=1, backend=backend)
     head = whole.isel(realization=slice(0, 50))
     for other in (other_seed, other_point):
         assert not np.array_equal(other.cells_at_detection.values, head.cells_at_detection.values)
 
 
-def test_repeat_run_is_bit_identical(scenario: Scenario) -> None:
-    a = simulate(scenario, realizations=64, seed=5, start=10_000_000_000)
-    b = simulate(scenario, realizations=64, seed=5, start=10_000_000_000)
+def test_repeat_run_is_bit_identical(scenario: Scenario, backend: str) -> None:
+    a = simulate(scenario, realizations=64, seed=5, start=10_000_000_000, backend=backend)
+    b = simulate(scenario, realizations=64, seed=5, start=10_000_000_000, backend=backend)
     xr.testing.assert_identical(a, b)
     assert int(a.realization[0]) == 10_000_000_000  # high counter word in use
 
@@ -137,20 +172,23 @@ THERAPY = {
 }
 
 
-def test_therapy_realizations_are_chunk_invariant() -> None:
+def test_therapy_realizations_are_chunk_invariant(backend: str) -> None:
     scenario = Scenario.from_dict(THERAPY)
     n = 300
-    whole = simulate(scenario, realizations=n, seed=SEED)
+    whole = simulate(scenario, realizations=n, seed=SEED, backend=backend)
     assert whole.cured.any() and (~whole.cured).any() and whole.died.any()
     assert (whole.cells_at_start.sel(cell_type="T+E/persister@niche") >= 0).all()
     assert (whole.drug_exposure > 0).all()
-    xr.testing.assert_identical(simulate(scenario, realizations=n, seed=SEED, batch=7), whole)
-    part = simulate(scenario, realizations=100, seed=SEED, start=101)
+    chunked = chunked_count(backend, n)
+    xr.testing.assert_identical(
+        simulate(scenario, realizations=chunked, seed=SEED, batch=7, backend=backend),
+        window_of(whole, 0, chunked))
+    part = simulate(scenario, realizations=100, seed=SEED, start=101, backend=backend)
     window = whole.sel(realization=slice(101, 200), traced_realization=[150])
     xr.testing.assert_identical(part, window)
 
 
-def test_policy_state_is_chunk_invariant() -> None:
+def test_policy_state_is_chunk_invariant(backend: str) -> None:
     """Strategies on (adaptive, ctDNA-guided switching, intermittent with an off-period
     regimen), imaging noise and ctDNA reads: still identical in every variable."""
     config = copy.deepcopy(THERAPY)
@@ -172,13 +210,16 @@ def test_policy_state_is_chunk_invariant() -> None:
     ]
     scenario = Scenario.from_dict(config)
     n = 70
-    whole = simulate(scenario, realizations=n, seed=SEED)
+    whole = simulate(scenario, realizations=n, seed=SEED, backend=backend)
     assert set(whole.strategy.values) == {"adaptive", "ctdna", "pulsed"}
     assert whole.progressed.any() and (whole.regimen_switches.sel(strategy="ctdna") > 0).any()
     assert np.isfinite(whole.ctdna_detection_time).any()
     assert np.isfinite(whole.observed_burden).any()
-    xr.testing.assert_identical(simulate(scenario, realizations=n, seed=SEED, batch=7), whole)
-    part = simulate(scenario, realizations=30, seed=SEED, start=40)
+    chunked = chunked_count(backend, n)
+    xr.testing.assert_identical(
+        simulate(scenario, realizations=chunked, seed=SEED, batch=7, backend=backend),
+        window_of(whole, 0, chunked))
+    part = simulate(scenario, realizations=30, seed=SEED, start=40, backend=backend)
     window = whole.sel(realization=slice(40, 69), traced_realization=[])
     xr.testing.assert_identical(part, window)
     assert "strategy" not in whole.cells_at_start.dims and "strategy" in whole.cured.dims

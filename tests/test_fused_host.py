@@ -1,13 +1,16 @@
-"""The fused kernel's per-realization simulation, built for the CPU, equals the numpy engine.
+"""The ``cpu`` backend (the fused kernel's per-realization simulation built for the CPU) equals
+the numpy engine, whatever its thread count or chunking.
 
 ``cuda/host_engine.cu`` compiles the very headers the GPU kernel runs (realization.cuh and
 below) with the host C++ compiler; this is what ties the CUDA copy of the model to the numpy
 reference on machines without a GPU. Every strategy of every config is compared realization
-by realization: integer and boolean outputs exactly; float outputs exactly too, except that a
-value formed through a transcendental function (log, exp, cos, pow: numpy's SIMD loops and
-glibc may round the last bit differently) may differ by a few ulp (relative 1e-13). Draws made
-from such a value could in principle differ too; the test counts realizations with any
-difference beyond that and requires none (measured: none on the configs below).
+by realization, on 1, 2 and 3 threads and over uneven chunks: integer and boolean outputs
+exactly; float outputs exactly too, except that a value formed through a transcendental
+function (log, exp, cos, pow: numpy's SIMD loops and glibc may round the last bit differently)
+may differ by a few ulp (relative 1e-13). Draws made from such a value could in principle
+differ too; the test counts realizations with any difference beyond that and requires none
+(measured: none on the configs below). The runs on several threads and chunkings must equal
+the one-thread run exactly (same library, same arithmetic).
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ import pytest
 from oncosweep import Scenario
 from oncosweep.gpu_engine import cuda_build
 from oncosweep.gpu_engine.compile import compile_scenario
-from oncosweep.gpu_engine.engine import EngineResult, run_engine
+from oncosweep.gpu_engine.engine import EngineResult, concatenate_results, run_engine
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TRANSCENDENTAL_RTOL = 1e-13
 
 pytestmark = pytest.mark.skipif(cuda_build.host_compiler() is None,
                                 reason="no host C++ compiler (g++/c++) to build the kernel")
+CHUNKINGS = ((1, (None,)), (2, (None,)), (3, (5, 1, None)))
+"""(threads, chunk sizes): realizations split into consecutive chunks of these sizes (None:
+the rest), each run on that many threads."""
 
 # (config, realizations, horizon in days or None for the config's own): the numpy engine's
 # cost is mostly per step, so long horizons are shortened (every strategy still switches,
@@ -65,12 +71,35 @@ def differing_realizations(a: EngineResult, b: EngineResult) -> dict[str, np.nda
     return found
 
 
+def run_chunked(model, *, realizations: int, seed: int, point: int, start: int, threads: int,
+                sizes: tuple[int | None, ...]) -> EngineResult:
+    """The cpu backend over consecutive chunks of ``sizes`` on ``threads`` threads."""
+    from oncosweep.gpu_engine.cpu_engine import run_cpu  # noqa: PLC0415 - builds on use
+
+    parts, first, end = [], start, start + realizations
+    for size in sizes:
+        count = end - first if size is None else min(size, end - first)
+        if count <= 0:
+            break
+        parts.append(run_cpu(model, realizations=count, seed=seed, point=point, start=first,
+                             threads=threads))
+        first += count
+    return concatenate_results(parts)
+
+
+def same_results(a: EngineResult, b: EngineResult) -> bool:
+    """Every output identical (NaN where NaN), and the same chunk statistics."""
+    for name in EngineResult.__dataclass_fields__:
+        if name != "stats" and not np.array_equal(getattr(a, name), getattr(b, name),
+                                                  equal_nan=getattr(a, name).dtype.kind == "f"):
+            return False
+    return all(a.stats[k] == b.stats[k] for k in ("lane_steps", "nontrivial_draws"))
+
+
 @pytest.mark.parametrize(("config", "realizations", "horizon"), CASES,
                          ids=[c for c, _, _ in CASES])
 def test_host_build_equals_numpy_engine(config: str, realizations: int,
                                         horizon: float | None) -> None:
-    from oncosweep.gpu_engine.host_engine import run_host  # noqa: PLC0415 - builds on import
-
     scenario = Scenario.from_yaml(CONFIGS / config)
     if horizon is not None:
         scenario = scenario.with_parameters({"simulation.horizon": horizon})
@@ -80,19 +109,25 @@ def test_host_build_equals_numpy_engine(config: str, realizations: int,
         # start > 0 and a seed/point pair exercise the full counter addressing
         reference = run_engine(model, realizations=realizations, seed=2026, point=5, start=11,
                                count_draws=True)
-        host = run_host(model, realizations=realizations, seed=2026, point=5, start=11)
+        runs = {(threads, sizes): run_chunked(model, realizations=realizations, seed=2026,
+                                              point=5, start=11, threads=threads, sizes=sizes)
+                for threads, sizes in CHUNKINGS}
+        host = runs[CHUNKINGS[0]]
         assert differing_realizations(reference, host) == {}, (config, name)
         for stat in ("iterations", "lane_steps", "logical_draws", "nontrivial_draws"):
             assert host.stats[stat] == reference.stats[stat], (config, name, stat)
+        for layout, run in runs.items():
+            assert same_results(run, host), (config, name, layout)
 
 
 def test_host_build_is_chunk_invariant() -> None:
     """A realization's values depend on its global index only, not on the chunk."""
-    from oncosweep.gpu_engine.host_engine import run_host  # noqa: PLC0415
+    from oncosweep.gpu_engine.cpu_engine import run_cpu  # noqa: PLC0415
 
     model = compile_scenario(Scenario.from_yaml(CONFIGS / "strategy_sequential.yaml"))
-    whole = run_host(model, realizations=40, seed=3)
-    parts = [run_host(model, realizations=n, seed=3, start=s) for s, n in ((0, 7), (7, 33))]
+    whole = run_cpu(model, realizations=40, seed=3, threads=2)
+    parts = [run_cpu(model, realizations=n, seed=3, start=s, threads=t)
+             for s, n, t in ((0, 7, 1), (7, 33, 3))]
     for name in ("detected", "time_to_detection", "cells_at_detection", "time_to_progression",
                  "drug_exposure", "regimen_switches"):
         joined = np.concatenate([getattr(p, name) for p in parts])
@@ -100,14 +135,30 @@ def test_host_build_is_chunk_invariant() -> None:
 
 
 def test_packer_matches_compiled_layout() -> None:
-    """The Python packer reads layout.cuh; the compiled library reports the same sizes."""
-    from oncosweep.gpu_engine import host_engine  # noqa: PLC0415
-    from oncosweep.gpu_engine.kernel_layout import int_header_size, layout  # noqa: PLC0415
+    """The Python packer reads layout.cuh; each compiled library reports the same sizes and the
+    capacities it was built for."""
+    from oncosweep.gpu_engine import cpu_engine  # noqa: PLC0415
+    from oncosweep.gpu_engine.kernel_layout import (  # noqa: PLC0415
+        MAX_KERNEL_LOCI,
+        int_header_size,
+        layout,
+    )
 
-    lib = host_engine._library()
-    assert lib.os_host_layout(0) == int_header_size()
-    assert lib.os_host_layout(1) == len(layout()["OS_FLOAT_SCALARS"])
-    assert lib.os_host_layout(2) == len(layout()["OS_OUTPUTS"])
+    for capacity in (8, 16):
+        lib = cpu_engine.library(capacity)
+        assert lib.os_host_layout(0) == int_header_size()
+        assert lib.os_host_layout(1) == len(layout()["OS_FLOAT_SCALARS"])
+        assert lib.os_host_layout(2) == len(layout()["OS_OUTPUTS"])
+        assert (lib.os_host_layout(4), lib.os_host_layout(5)) == (capacity, MAX_KERNEL_LOCI)
+
+
+def test_each_model_gets_the_smallest_library_that_holds_it() -> None:
+    from oncosweep.gpu_engine.kernel_layout import pack_model  # noqa: PLC0415
+
+    quick = compile_scenario(Scenario.from_yaml(CONFIGS / "quickstart.yaml"))
+    bench = compile_scenario(Scenario.from_yaml(CONFIGS / "bench_standard.yaml"))
+    assert (quick.n_types, pack_model(quick).type_capacity) == (8, 8)
+    assert (bench.n_types, pack_model(bench).type_capacity) == (16, 16)
 
 
 def test_kernel_capacity_errors_name_the_field() -> None:
@@ -128,11 +179,74 @@ def test_bad_probability_is_an_error_not_a_number() -> None:
     launcher raises instead of returning numbers."""
     from dataclasses import replace  # noqa: PLC0415
 
-    from oncosweep.gpu_engine.host_engine import run_host  # noqa: PLC0415
+    from oncosweep.gpu_engine.cpu_engine import run_cpu  # noqa: PLC0415
 
     model = compile_scenario(Scenario.from_yaml(CONFIGS / "mech_target.yaml"))
     broken = replace(model, birth_rate=model.birth_rate * 1e3)
     with pytest.raises(ValueError):
         run_engine(broken, realizations=2, seed=1)
-    with pytest.raises(RuntimeError, match="probability"):
-        run_host(broken, realizations=2, seed=1)
+    for threads in (1, 2):
+        with pytest.raises(RuntimeError, match="probability"):
+            run_cpu(broken, realizations=2, seed=1, threads=threads)
+
+
+def test_threads_must_be_a_positive_whole_number() -> None:
+    from oncosweep.gpu_engine.cpu_engine import run_cpu  # noqa: PLC0415
+
+    model = compile_scenario(Scenario.from_yaml(CONFIGS / "mech_target.yaml"))
+    for bad, error in ((0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="^threads: "):
+            run_cpu(model, realizations=2, seed=1, threads=bad)
+
+
+def test_progress_is_reported_and_cancel_stops_before_any_realization() -> None:
+    """``on_iteration`` ends at 0 active realizations; a raised cancel flag (what Ctrl-C sets)
+    stops the threads before they take a realization, leaving the outputs as allocated."""
+    import ctypes  # noqa: PLC0415
+
+    from oncosweep.gpu_engine import cpu_engine, rng  # noqa: PLC0415
+    from oncosweep.gpu_engine.kernel_layout import (  # noqa: PLC0415
+        allocate_outputs,
+        layout,
+        pack_model,
+        trace_rows,
+    )
+
+    model = compile_scenario(Scenario.from_yaml(CONFIGS / "quickstart.yaml"))
+    seen: list[int] = []
+    cpu_engine.run_cpu(model, realizations=300, seed=1, threads=2,
+                       on_iteration=lambda _it, active: seen.append(active))
+    assert seen and seen[-1] == 0 and seen == sorted(seen, reverse=True)
+
+    packed = pack_model(model)
+    lib = cpu_engine.library(packed.type_capacity)
+    traced, rows = trace_rows(model, 0, 50)
+    outputs = allocate_outputs(np, model, 50, traced.size)
+    addresses = np.array([a.ctypes.data for a in outputs.values()], dtype=np.uint64)
+    stats = np.zeros(len(layout()["OS_STATS"]), dtype=np.uint64)
+    done, cancel = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
+    key = rng.make_key(1, 0)
+    used = lib.os_host_simulate(packed.fparams.ctypes.data, packed.iparams.ctypes.data, key[0],
+                                key[1], 0, 50, rows.ctypes.data, addresses.ctypes.data,
+                                stats.ctypes.data, 2, done.ctypes.data, cancel.ctypes.data)
+    assert used == 2 and int(done[0]) == 0 and not stats.any()
+    assert not outputs["detect_it"].any() and ctypes.sizeof(ctypes.c_int64) == 8
+
+
+def test_concurrent_processes_build_one_library(tmp_path: Path) -> None:
+    """Several processes asking for the same library at once (Dask workers starting together)
+    all load it; it is built once, under the file lock, with no temporary file left behind."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = ("from oncosweep.gpu_engine import cpu_engine; lib = cpu_engine.library(8); "
+            "print(lib.os_host_layout(4))")
+    env = {**__import__("os").environ, "ONCOSWEEP_BUILD_DIR": str(tmp_path)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outputs]
+    assert [out.strip() for out, _ in outputs] == ["8", "8", "8"]
+    libraries = sorted(f.name for f in tmp_path.iterdir() if f.suffix == ".so")
+    assert len(libraries) == 1 and "OS_HOST_TMAX8" in libraries[0], libraries
+    assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]

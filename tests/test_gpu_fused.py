@@ -1,9 +1,10 @@
 """The fused CUDA kernel on a GPU against the CPU engines (skipped without a CUDA device).
 
 For 1e5 realizations of every strategy of every strategy config (``ONCOSWEEP_GPU_REALIZATIONS``
-overrides the number), the kernel's per-realization outputs must equal the CPU's: the host build
-of the same source for all of them (it equals the numpy engine realization by realization in
-tests/test_fused_host.py, on every CI run) and the numpy engine itself for the first 2000.
+overrides the number), the kernel's per-realization outputs must equal the CPU's: the cpu
+backend (the host build of the same source) for all of them (it equals the numpy engine
+realization by realization in tests/test_fused_host.py, on every CI run) and the numpy engine
+itself for the first 2000.
 Values formed through transcendental functions may differ in the last bits between CUDA's
 libdevice and glibc/numpy (relative 1e-13); a realization whose draws diverge because of such a
 rounding counts as differing, and the fraction of differing realizations must stay below 1e-4
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ import pytest
 
 from oncosweep import Scenario
 from oncosweep.gpu_engine.compile import compile_scenario
-from oncosweep.gpu_engine.engine import EngineResult, concatenate_results, run_engine
+from oncosweep.gpu_engine.engine import EngineResult, run_engine
 
 
 def _cuda_usable() -> tuple[bool, str]:
@@ -55,20 +55,12 @@ TRANSCENDENTAL_RTOL = 1e-13
 SEED = 20261121
 
 
-def _host_chunk(args: tuple[str, str | None, int, int]) -> EngineResult:
-    from oncosweep.gpu_engine.host_engine import run_host  # noqa: PLC0415
-
-    config, strategy, start, count = args
-    model = compile_scenario(Scenario.from_yaml(CONFIGS / config), strategy)
-    return run_host(model, realizations=count, seed=SEED, start=start)
-
-
 def host_parallel(config: str, strategy: str | None, start: int, count: int) -> EngineResult:
-    """The host build over all cores (chunks of 2000 realizations)."""
-    chunks = [(config, strategy, s, min(2000, start + count - s))
-              for s in range(start, start + count, 2000)]
-    with ProcessPoolExecutor() as pool:
-        return concatenate_results(list(pool.map(_host_chunk, chunks)))
+    """The cpu backend (the host build of the same source) on every core."""
+    from oncosweep.gpu_engine.cpu_engine import run_cpu  # noqa: PLC0415
+
+    model = compile_scenario(Scenario.from_yaml(CONFIGS / config), strategy)
+    return run_cpu(model, realizations=count, seed=SEED, start=start)
 
 
 def differing(a: EngineResult, b: EngineResult, rows: slice = slice(None)) -> np.ndarray:

@@ -22,6 +22,7 @@ from oncosweep import simulate
 from oncosweep.analysis.report import build_report, versions
 from oncosweep.cli import main
 from oncosweep.distributed.store import write_dataset
+from oncosweep.gpu_engine.backend import resolve_backend
 
 #: figures of a complete report of the test sweep (2 survival, 3 heatmaps, ctDNA, Muller, burden)
 FIGURES = 8
@@ -106,7 +107,8 @@ def test_report_contents(report: Path, store: Path) -> None:
     for package, version in versions(ds).items():
         assert f"<td class=\"text\">{html.escape(package)}</td><td class=\"text\">" \
                f"{html.escape(version)}</td>" in text
-    assert "backend (recorded)</td><td class=\"text\">numpy (8 units)" in text
+    computed_by = resolve_backend("auto").name  # the fixture's sweep ran on backend auto
+    assert f"backend (recorded)</td><td class=\"text\">{computed_by} (8 units)" in text
     # one row per strategy and sweep point in each survival table (2 x 2 x 2 = 8)
     survival = text[text.index('id="survival"'):text.index('id="probabilities"')]
     tables = survival.split("<table>")[1:3]

@@ -197,13 +197,14 @@ def test_a_different_config_is_refused_and_overwrite_starts_over(
 
 
 # ----------------------------------------------------------------------------- backends
-def test_numpy_units_record_their_backend_and_the_backend_is_not_in_the_config_hash(
+def test_units_record_their_backend_and_the_backend_is_not_in_the_config_hash(
     clean: Path, tmp_path: Path
 ) -> None:
     from oncosweep.distributed.sweep_store import open_store, unit_backends
+    from oncosweep.gpu_engine.backend import resolve_backend
 
     ds = open_store(clean)
-    assert set(unit_backends(ds).values()) == {"numpy"}
+    assert set(unit_backends(ds).values()) == {resolve_backend("auto").name}
     assert len(unit_backends(ds)) == UNITS
     assert "backend" not in ds.attrs  # per unit, not per store
     store = tmp_path / "resumed.zarr"
@@ -212,6 +213,28 @@ def test_numpy_units_record_their_backend_and_the_backend_is_not_in_the_config_h
     summary = run_sweep(Scenario.from_dict(CONFIG), store, backend="numpy", progress=False)
     assert summary.skipped == UNITS and summary.computed == 0
     assert summary.backend.startswith("backend: numpy")
+
+
+def test_numpy_and_cpu_sweeps_store_identical_values(clean: Path, config_file: Path,
+                                                      tmp_path: Path) -> None:
+    """The reference engine and the compiled one on 1 process x 2 threads fill the same store
+    values as the clean sweep (auto: the compiled engine on 2 processes x 1 thread where it
+    builds); every unit records its backend."""
+    from oncosweep.distributed.sweep_store import open_store, unit_backends
+    from oncosweep.gpu_engine import cpu_engine
+
+    if not cpu_engine.probe()[0]:
+        pytest.skip(f"the cpu backend is not usable: {cpu_engine.probe()[1]}")
+    stores = {}
+    for name, options in (("numpy", {"backend": "numpy", "workers": 2}),
+                          ("cpu_threads", {"backend": "cpu", "workers": 1,
+                                           "threads": min(2, cpu_engine.default_threads())})):
+        stores[name] = tmp_path / f"{name}.zarr"
+        summary = run_sweep(config_file, stores[name], progress=False, **options)
+        assert summary.computed == UNITS
+        assert set(unit_backends(open_store(stores[name])).values()) == {options["backend"]}
+    for store in stores.values():
+        xr.testing.assert_equal(values(store), values(clean))
 
 
 class _FakeFuture:
@@ -256,7 +279,7 @@ def fake_gpus(monkeypatch: pytest.MonkeyPatch):
     from oncosweep.gpu_engine.backend import ResolvedBackend
 
     gpu = ResolvedBackend("cupy", "cuda-fused", "Fake GPU", "CUDA device 0: Fake GPU", "auto")
-    monkeypatch.setattr(sweep_module, "resolve_backend", lambda name="auto": gpu)
+    monkeypatch.setattr(sweep_module, "resolve_backend", lambda name="auto", **_: gpu)
     monkeypatch.setattr(sweep_module, "gpu_count", lambda: 2)
     monkeypatch.setattr(distributed, "as_completed", lambda futures: iter(futures))
     monkeypatch.setattr(distributed, "LocalCluster", _FakeLocalCluster)

@@ -12,6 +12,7 @@ import pytest
 
 from oncosweep import Scenario
 from oncosweep.cli import main as cli_main
+from oncosweep.gpu_engine.backend import resolve_backend
 from oncosweep.validation import (
     CASES,
     Case,
@@ -80,7 +81,8 @@ def test_table_is_aligned_and_exit_code_is_1_when_a_case_fails() -> None:
     out = io.StringIO()
     assert main(cases=[good, bad], quick=True, seed=3, progress=False, out=out) == 1
     lines = out.getvalue().splitlines()
-    assert lines[0] == "oncosweep validate (quick, seed 3)"
+    assert lines[0] == (f"oncosweep validate (quick, seed 3; "
+                        f"{resolve_backend('auto').line()})")
     header, rule, row_good, row_bad, summary = lines[1:]
     assert header.split()[:2] == ["case", "quantity"]
     # the columns line up: the left-aligned quantity and source start where their rules do

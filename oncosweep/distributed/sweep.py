@@ -7,8 +7,15 @@ writes it into its own region of the store and returns a small summary. Unit key
 deterministic, tasks are retried on failure, and re-running the same command on the same
 store computes only the missing units (a store of a different configuration is refused).
 
-Backends (``backend="auto" | "numpy" | "cupy"``) change speed, never values, so they are not
-part of the config hash; each unit records the backend that computed it (``unit_backend``).
+Backends (``backend="auto" | "numpy" | "cpu" | "cupy"``) change speed, never values, so they
+are not part of the config hash; each unit records the backend that computed it
+(``unit_backend``). On ``cpu`` the cores are shared out so that worker processes x threads
+never exceed them: the embedded cluster has ``workers`` processes (default: one per core, or
+cores // ``threads``) of ``threads`` threads each (default: cores // workers); on an external
+cluster each unit runs on its worker's share of its host's cores (the host's cores divided by
+the Dask threads of every worker the scheduler knows on that host), unless ``threads`` is
+given. The compiled engine is built (or found in its cache) by the driver before any worker
+starts, so workers only load it.
 With the embedded cluster the backend is resolved here: on cupy the cluster has one worker
 per visible GPU (``threads_per_worker=1``, worker resources ``{"GPU": 1}``), every unit task
 asks for ``{"GPU": 1}``, and each worker computes on device ``worker name mod device count``
@@ -46,6 +53,7 @@ from oncosweep.gpu_engine.backend import (
     import_cupy,
     resolve_backend,
 )
+from oncosweep.gpu_engine.cpu_engine import check_threads, default_threads
 
 GPU_RESOURCES = {"GPU": 1}
 GPU_BY_NAME_ENV = "ONCOSWEEP_GPU_BY_WORKER_NAME"
@@ -74,40 +82,76 @@ class SweepSummary:
 
 @dataclass(frozen=True)
 class SweepBackend:
-    """How a sweep runs its units: the backend name the workers get (``numpy``, ``cupy``, or
-    ``auto`` on an external cluster, where each worker resolves it), the resources every unit
-    task asks for, the GPUs the embedded cluster is laid out for (0: one worker per core)
-    and one line for the command line."""
+    """How a sweep runs its units: the backend name the workers get (``numpy``, ``cpu``,
+    ``cupy``, or ``auto`` on an external cluster, where each worker resolves it), the
+    resources every unit task asks for, the GPUs the embedded cluster is laid out for (0: one
+    worker per core), one line for the command line, and on ``cpu`` the embedded cluster's
+    worker processes and the threads of each unit (``threads`` None: each worker takes its
+    share of its host's cores)."""
 
     worker_backend: str
     resources: dict[str, float] | None
     gpus: int
     line: str
+    workers: int | None = None
+    threads: int | None = None
 
 
 def sweep_backend(backend: str = "auto", *, external: bool = False,
                   resources: dict[str, float] | None = None,
-                  gpus: int | None = None) -> SweepBackend:
+                  gpus: int | None = None, workers: int | None = None,
+                  threads: int | None = None) -> SweepBackend:
     """Resolve ``backend`` for a sweep. ``external``: the cluster exists already (its workers
     resolve it; this machine may have no GPU); else it is resolved here and, on cupy, the
-    embedded cluster gets one worker per visible GPU (``gpus``, default: counted).
+    embedded cluster gets one worker per visible GPU (``gpus``, default: counted), on cpu
+    ``workers`` x ``threads`` that fit the cores (:func:`cpu_layout`).
     ``resources`` (default ``{"GPU": 1}`` on cupy) tags every unit task."""
     check_name(backend)
+    if threads is not None:
+        check_threads(threads)
     if external:
         tags = resources if resources is not None else (
             dict(GPU_RESOURCES) if backend == "cupy" else None)
+        share = f"{threads} threads per unit" if threads else "each worker's share of its cores"
         where = {"auto": "auto (resolved on each worker of the cluster)",
                  "numpy": "numpy (on the cluster's workers)",
+                 "cpu": f"cpu (on the cluster's workers, {share})",
                  "cupy": "cupy (on the cluster's workers; unit tasks ask for "
                          f"{_tags(tags)})"}[backend]
-        return SweepBackend(backend, tags, 0, f"backend: {where}")
-    chosen = resolve_backend(backend)
+        return SweepBackend(backend, tags, 0, f"backend: {where}", threads=threads)
+    processes, per_unit = cpu_layout(workers, threads, default_threads())
+    chosen = resolve_backend(backend, threads=per_unit)
+    if chosen.name == "cpu":
+        plural = "es" if processes != 1 else ""
+        return SweepBackend("cpu", resources, 0,
+                            f"{chosen.line()} x {processes} worker process{plural}",
+                            workers=processes, threads=per_unit)
     if chosen.name != "cupy":
         return SweepBackend("numpy", resources, 0, chosen.line())
     count = gpu_count() if gpus is None else gpus
     tags = resources if resources is not None else dict(GPU_RESOURCES)
     return SweepBackend("cupy", tags, max(count, 1),
                         f"{chosen.line()}; {max(count, 1)} GPU worker(s)")
+
+
+def cpu_layout(workers: int | None, threads: int | None, cores: int) -> tuple[int, int]:
+    """(worker processes, threads per unit) of the embedded cluster on the cpu backend, so that
+    processes x threads never exceed ``cores``: by default one single-threaded process per
+    core; ``threads`` alone gives cores // threads processes, ``workers`` alone cores //
+    workers threads each. Both given and their product above ``cores``: a SweepError naming
+    them."""
+    if workers is None and threads is None:
+        return cores, 1
+    if workers is None:
+        assert threads is not None
+        return max(1, cores // threads), threads
+    if threads is None:
+        return workers, max(1, cores // workers)
+    if workers * threads > cores:
+        raise SweepError(f"workers x threads: {workers} x {threads} = {workers * threads} "
+                         f"exceeds the {cores} cores of this machine (give fewer workers or "
+                         "threads)")
+    return workers, threads
 
 
 def _tags(resources: dict[str, float] | None) -> str:
@@ -168,9 +212,12 @@ def _scenario(scenario_yaml: str) -> Any:
 
 
 def run_unit(scenario_yaml: str, store: str, plan: SweepPlan, unit: Unit,
-             backend: str = "numpy") -> dict[str, Any]:
+             backend: str = "numpy", threads: int | None = None,
+             host_threads: dict[str, int] | None = None) -> dict[str, Any]:
     """Simulate one unit and write it (on a worker); returns a small summary. ``backend``
-    is resolved here, on the worker (``auto`` picks this worker's GPU if it has one)."""
+    is resolved here, on the worker (``auto`` picks this worker's GPU if it has one).
+    ``threads``: CPU threads of the cpu backend; None: this worker's share of its host's cores
+    (``host_threads``: Dask threads of all workers per host, from the scheduler)."""
     from oncosweep.gpu_engine.simulate import simulate  # noqa: PLC0415
 
     start = time.perf_counter()
@@ -178,18 +225,66 @@ def run_unit(scenario_yaml: str, store: str, plan: SweepPlan, unit: Unit,
     point, strategy = scenario.at_point(unit.point) if plan.axes else (scenario, None)
     first, last = plan.chunk_range(unit.chunk)
     with _device_context(backend):
-        chosen = resolve_backend(backend)
+        chosen = resolve_backend(backend, threads=threads or worker_threads(host_threads))
         result = simulate(point, realizations=last - first, seed=plan.seed, start=first,
                           point=scenario.biology_point_id(unit.point) if plan.axes else 0,
-                          strategy=strategy, backend=chosen.name)
+                          strategy=strategy, backend=chosen.name,
+                          threads=chosen.threads or None)
     simulated = time.perf_counter() - start
-    stored = open_store(store)
-    recorded = chosen.name if "unit_backend" in stored else None  # older stores lack it
-    written = write_unit(store, plan, unit, result, stored["traced_realization"].values,
-                         backend=recorded)
+    records_backend, traced = _store_layout(store, plan.config_hash)
+    recorded = chosen.name if records_backend else None  # older stores lack it
+    written = write_unit(store, plan, unit, result, traced, backend=recorded)
     return {"unit": (unit.point, unit.chunk), "realizations": last - first,
             "simulate_seconds": simulated, "write_seconds": written, "pid": os.getpid(),
             "backend": chosen.name, "device": str(result.attrs.get("device", chosen.device))}
+
+
+@functools.lru_cache(maxsize=8)
+def _store_layout(store: str, config_hash: str) -> tuple[bool, np.ndarray]:
+    """(whether the store records unit backends, its traced realizations): fixed by the
+    store's template, so read once per worker and store (``config_hash`` keys a store
+    rewritten for another configuration)."""
+    del config_hash  # part of the cache key only
+    stored = open_store(store)
+    return "unit_backend" in stored, stored["traced_realization"].values
+
+
+def worker_threads(host_threads: dict[str, int] | None) -> int:
+    """The CPU threads one unit may use on this Dask worker: the cores this process may use
+    divided by the Dask threads of all workers on its host (``host_threads``, host -> threads;
+    this worker's own threads where its host is not listed), at least 1. Outside a worker:
+    every core."""
+    cores = default_threads()
+    try:
+        from distributed import get_worker  # noqa: PLC0415
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return cores
+    own = int(getattr(worker.state, "nthreads", 1) or 1)
+    host = _host(worker.address)
+    busy = (host_threads or {}).get(host, own)
+    return max(1, cores // max(busy, own, 1))
+
+
+def _host(address: str) -> str:
+    """The host of a Dask address such as ``tcp://10.0.0.5:40000``."""
+    from urllib.parse import urlparse  # noqa: PLC0415
+
+    return urlparse(address).hostname or address
+
+
+def _host_threads(client: Any) -> dict[str, int]:
+    """Dask threads of all workers per host, as the scheduler knows them now."""
+    totals: dict[str, int] = {}
+    try:
+        workers = client.scheduler_info().get("workers", {})
+    except Exception:  # noqa: BLE001 - an unknown layout only loses the sharing hint
+        return totals
+    for address, info in workers.items():
+        host = str(info.get("host") or _host(address))
+        totals[host] = totals.get(host, 0) + int(info.get("nthreads", 1) or 1)
+    return totals
 
 
 def prepare_store(scenario: Any, store: str | Path, plan: SweepPlan, *,
@@ -215,15 +310,30 @@ def prepare_store(scenario: Any, store: str | Path, plan: SweepPlan, *,
     return set()
 
 
+def _build_cpu_engine(scenario: Any, plan: SweepPlan) -> None:
+    """Build (or find cached) the compiled engine for the sweep's model before the workers
+    start, so that they only load it (they would otherwise wait on the build lock)."""
+    from oncosweep.gpu_engine import cpu_engine  # noqa: PLC0415
+    from oncosweep.gpu_engine.compile import compile_scenario  # noqa: PLC0415
+    from oncosweep.gpu_engine.kernel_layout import check_capacity  # noqa: PLC0415
+
+    point, strategy = scenario.at_point((0,) * len(plan.axes)) if plan.axes else (scenario,
+                                                                                  None)
+    cpu_engine.library(check_capacity(compile_scenario(point, strategy))[0])
+
+
 def _write_template(scenario: Any, path: Path, plan: SweepPlan) -> None:
     from oncosweep.gpu_engine.compile import compile_scenario  # noqa: PLC0415
     from oncosweep.gpu_engine.simulate import simulate  # noqa: PLC0415
 
     origin = (0,) * len(plan.axes)
     point, strategy = scenario.at_point(origin) if plan.axes else (scenario, None)
-    # the template's structure needs one realization: numpy, never a GPU on the driver
+    # the template's structure needs one realization: on the CPU, never a GPU on the driver
+    # (the compiled engine where it builds: the numpy engine takes seconds for one realization)
+    from oncosweep.gpu_engine import cpu_engine  # noqa: PLC0415
+
     sample = simulate(point, realizations=1, seed=plan.seed, strategy=strategy,
-                      backend="numpy")
+                      backend="cpu" if cpu_engine.probe()[0] else "numpy", threads=1)
     traced = compile_scenario(point, strategy).traced_in(0, plan.realizations)
     per_unit = ("seed", "point", "strategy", "strategy_kind", "backend", "engine", "device")
     attrs = {k: v for k, v in sample.attrs.items() if k not in per_unit}
@@ -242,6 +352,7 @@ def run_sweep(
     overwrite: bool = False,
     retries: int = 3,
     backend: str = "auto",
+    threads: int | None = None,
     resources: dict[str, float] | None = None,
     progress: bool | None = None,
     realizations: int | None = None,
@@ -251,43 +362,50 @@ def run_sweep(
     """Run (or resume) the sweep of ``config`` (a Scenario or a YAML path) into ``store``.
 
     Cluster: ``client`` if given; else ``scheduler`` (tcp://host:port) or ``scheduler_file``;
-    else an embedded LocalCluster of ``workers`` processes (default: the machine's cores; on
-    the cupy backend one per visible GPU).
+    else an embedded LocalCluster of ``workers`` processes (default: the machine's cores, or
+    cores // ``threads`` on the cpu backend; on the cupy backend one per visible GPU).
 
-    ``backend``: ``auto`` (cupy where CuPy and a CUDA device are usable, else numpy),
-    ``numpy`` or ``cupy``; it never changes a value (see the module docstring for GPUs).
+    ``backend``: ``auto`` (cupy where CuPy and a CUDA device are usable, else cpu where a host
+    C++ compiler builds the compiled engine, else numpy), ``numpy``, ``cpu`` or ``cupy``; it
+    never changes a value (see the module docstring for GPUs and CPU threads). ``threads``:
+    CPU threads per unit on the cpu backend (default: the worker's share of the cores).
     ``resources`` tags every unit task (default ``{"GPU": 1}`` on cupy, none otherwise).
     """
     from oncosweep.scenario import Scenario  # noqa: PLC0415
 
     external = client is not None or bool(scheduler) or bool(scheduler_file)
-    chosen = sweep_backend(backend, external=external, resources=resources)
+    chosen = sweep_backend(backend, external=external, resources=resources, workers=workers,
+                           threads=threads)
     scenario = config if isinstance(config, Scenario) else Scenario.from_yaml(config)
     plan = SweepPlan.from_scenario(scenario, realizations=realizations, chunk=chunk, seed=seed)
     store = str(store)
     started = time.perf_counter()
     done = prepare_store(scenario, store, plan, overwrite=overwrite)
+    if chosen.worker_backend == "cpu" and not external:
+        _build_cpu_engine(scenario, plan)
     pending = [u for u in plan.units() if u not in done]
     summary = SweepSummary(store=store, units=len(plan.units()), skipped=len(done),
                            computed=len(pending), seconds=0.0, backend=chosen.line)
     if pending:
-        with _cluster(client, workers, scheduler, scheduler_file, chosen.gpus) as dask_client:
+        processes = chosen.workers or workers
+        with _cluster(client, processes, scheduler, scheduler_file, chosen.gpus) as dask_client:
             summary.results = _submit(dask_client, scenario.to_yaml(), store, plan, pending,
-                                      retries, chosen.worker_backend, chosen.resources,
-                                      progress)
+                                      retries, chosen, progress)
     summary.seconds = time.perf_counter() - started
     summary.simulate_seconds = sum(r["simulate_seconds"] for r in summary.results)
     summary.write_seconds = sum(r["write_seconds"] for r in summary.results)
     return summary
 
 
-def _submit(client, scenario_yaml, store, plan, pending, retries, backend, resources,
+def _submit(client, scenario_yaml, store, plan, pending, retries, chosen: SweepBackend,
             progress) -> list[dict[str, Any]]:
     from distributed import as_completed  # noqa: PLC0415
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    futures = [client.submit(run_unit, scenario_yaml, store, plan, unit, backend,
-                             **task_options(plan, unit, retries, resources))
+    host_threads = _host_threads(client) if chosen.threads is None else None
+    futures = [client.submit(run_unit, scenario_yaml, store, plan, unit,
+                             chosen.worker_backend, chosen.threads, host_threads,
+                             **task_options(plan, unit, retries, chosen.resources))
                for unit in pending]
     bar = tqdm(total=len(futures), unit="unit", desc="sweep",
                disable=None if progress is None else not progress)

@@ -5,7 +5,7 @@ Layout: every result variable gets the sweep axes in front of its own dimensions
 1 along each sweep axis, ``chunk`` along ``realization`` and 1 along ``traced_realization``,
 so each unit writes exactly its own chunks and concurrent writers never touch the same
 chunk. After a unit's data, its ``done`` mark (1), ``unit_checksum`` (a hash of the data it
-wrote) and ``unit_backend`` (which backend computed it: 1 numpy, 2 cupy; 0 unrecorded) are
+wrote) and ``unit_backend`` (which backend computed it: 1 numpy, 2 cupy, 3 cpu; 0 unrecorded) are
 written; empty chunks are not stored by zarr 3, so chunk presence proves nothing, but a done
 mark whose data no longer hash to the checksum is caught by ``verify``. The backend never
 changes a value (a realization depends only on seed, point and index): it is bookkeeping.
@@ -27,7 +27,7 @@ from oncosweep.distributed.store import quiet_zarr
 
 UNIT_DIM = "unit"
 #: ``unit_backend`` codes: which backend computed a unit (0: not recorded).
-BACKEND_CODES = {"numpy": 1, "cupy": 2}
+BACKEND_CODES = {"numpy": 1, "cupy": 2, "cpu": 3}
 BOOKKEEPING = ("done", "unit_checksum", "unit_backend")
 
 
@@ -153,8 +153,8 @@ def _unit_mark(plan: SweepPlan, unit: Unit, stamp: int, backend: str | None = No
 
 
 def unit_backends(ds: Any) -> dict[Unit, str]:
-    """The backend recorded for each done unit of an opened store ("numpy", "cupy", or
-    "unrecorded" for stores written before it was recorded)."""
+    """The backend recorded for each done unit of an opened store ("numpy", "cpu", "cupy",
+    or "unrecorded" for stores written before it was recorded)."""
     names = {code: name for name, code in BACKEND_CODES.items()}
     done = ds["done"].values
     codes = ds["unit_backend"].values if "unit_backend" in ds else np.zeros_like(done)

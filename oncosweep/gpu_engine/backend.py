@@ -1,14 +1,17 @@
-"""Backend selection: ``"auto"``, ``"numpy"`` or ``"cupy"`` -> the engine that runs.
+"""Backend selection: ``"auto"``, ``"numpy"``, ``"cpu"`` or ``"cupy"`` -> the engine that runs.
 
 * ``numpy``: the reference array engine (``engine.run_engine``) on the CPU;
+* ``cpu``: the fused kernel's own source compiled for the host and run on all cores
+  (``cpu_engine.run_cpu``), which reproduces the numpy engine draw for draw;
 * ``cupy``: the fused CUDA kernel (``fused.run_fused``, one thread per realization), which
   reproduces the numpy engine draw for draw;
 * ``auto``: ``cupy`` when CuPy imports *and* a CUDA device is usable (at least one device and
-  a trivial allocation on it works), else ``numpy``, with the reason recorded.
+  a trivial allocation on it works), else ``cpu`` when a host C++ compiler builds the engine
+  (or it is cached), else ``numpy``, with the reason recorded.
 
 A realization's values depend only on (seed, point, realization index), never on the
-backend, so the choice is about speed alone. This module imports numpy alone; CuPy is
-imported only when probed.
+backend or the thread count, so the choice is about speed alone. This module imports numpy
+alone; CuPy is imported only when probed, the host compiler only looked for when ``cpu`` is.
 """
 
 from __future__ import annotations
@@ -17,28 +20,34 @@ import functools
 from dataclasses import dataclass
 from types import ModuleType
 
-NAMES = ("auto", "numpy", "cupy")
-ENGINES = {"numpy": "numpy-array", "cupy": "cuda-fused"}
+NAMES = ("auto", "numpy", "cpu", "cupy")
+ENGINES = {"numpy": "numpy-array", "cpu": "cpu-fused", "cupy": "cuda-fused"}
 
 
 @dataclass(frozen=True)
 class ResolvedBackend:
-    """The backend that runs: ``name`` "numpy" or "cupy", its ``engine`` ("numpy-array" or
-    "cuda-fused"), the ``device`` ("cpu" or the GPU's name) and the ``reason`` it was chosen
-    (for ``auto``: why; for an explicit name: the device)."""
+    """The backend that runs: ``name`` "numpy", "cpu" or "cupy", its ``engine``
+    ("numpy-array", "cpu-fused" or "cuda-fused"), the ``device`` ("cpu" or the GPU's name) and
+    the ``reason`` it was chosen (for ``auto``: why; for an explicit name: the device or the
+    compiler)."""
 
     name: str
     engine: str
     device: str
     reason: str
     requested: str = "numpy"
+    threads: int = 0
+    """CPU threads of the ``cpu`` backend (0 for the others)."""
 
     def line(self) -> str:
         """One line for the command line, e.g.
-        ``backend: numpy (auto: no CUDA device — cupy not installed)``."""
+        ``backend: cpu (auto: no CUDA device — cupy not installed; compiled engine: g++ ...;
+        2 threads)``."""
+        plural = "" if self.threads == 1 else "s"
+        reason = f"{self.reason}; {self.threads} thread{plural}" if self.threads else self.reason
         if self.requested == "auto":
-            return f"backend: {self.name} (auto: {self.reason})"
-        return f"backend: {self.name} ({self.reason})"
+            return f"backend: {self.name} (auto: {reason})"
+        return f"backend: {self.name} ({reason})"
 
 
 @dataclass(frozen=True)
@@ -60,14 +69,18 @@ def check_name(backend: object) -> str:
     return backend
 
 
-def resolve_backend(name: str = "auto") -> ResolvedBackend:
-    """The backend ``name`` resolves to on this machine (in this process).
+def resolve_backend(name: str = "auto", *, threads: int | None = None) -> ResolvedBackend:
+    """The backend ``name`` resolves to on this machine (in this process); ``threads``: CPU
+    threads of the ``cpu`` backend (default: every core this process may use).
 
-    ``"cupy"`` where CuPy or a usable CUDA device is missing raises a RuntimeError that names
-    the backend and the reason; a name other than auto/numpy/cupy raises a ValueError."""
+    ``"cupy"`` where CuPy or a usable CUDA device is missing, or ``"cpu"`` where no host C++
+    compiler builds the engine, raises a RuntimeError that names the backend and the reason
+    in one line; a name other than auto/numpy/cpu/cupy raises a ValueError."""
     check_name(name)
     if name == "numpy":
         return ResolvedBackend("numpy", ENGINES["numpy"], "cpu", "requested", "numpy")
+    if name == "cpu":
+        return _cpu_backend("cpu", "", threads)
     probe = probe_cuda()
     if probe.usable:
         where = f"CUDA device {probe.index}: {probe.name}"
@@ -76,9 +89,25 @@ def resolve_backend(name: str = "auto") -> ResolvedBackend:
         raise RuntimeError(
             f"backend: 'cupy' is not usable here: {probe.reason} (install CuPy with "
             "pip install 'oncosweep[gpu]' on a machine with a CUDA device, or use "
-            "--backend numpy / auto)")
-    return ResolvedBackend("numpy", ENGINES["numpy"], "cpu", f"no CUDA device — {probe.reason}",
-                           "auto")
+            "--backend cpu / numpy / auto)")
+    return _cpu_backend("auto", f"no CUDA device — {probe.reason}", threads)
+
+
+def _cpu_backend(requested: str, why_not_cupy: str, threads: int | None) -> ResolvedBackend:
+    """``cpu`` if its library builds here; else numpy for ``auto`` (saying why) and a one-line
+    RuntimeError for an explicit ``cpu``."""
+    from oncosweep.gpu_engine import cpu_engine  # noqa: PLC0415 - ctypes, only when asked
+
+    count = cpu_engine.default_threads() if threads is None else cpu_engine.check_threads(threads)
+    usable, what = cpu_engine.probe()
+    if usable:
+        reason = f"{why_not_cupy}; compiled engine: {what}" if why_not_cupy else what
+        return ResolvedBackend("cpu", ENGINES["cpu"], "cpu", reason, requested, count)
+    if requested == "cpu":
+        raise RuntimeError(f"backend: 'cpu' is not usable here: {what} (install a C++17 "
+                           "compiler such as g++, or use --backend numpy / auto)")
+    return ResolvedBackend("numpy", ENGINES["numpy"], "cpu",
+                           f"{why_not_cupy}; no compiled CPU engine — {what}", "auto")
 
 
 def probe_cuda() -> CudaProbe:

@@ -17,8 +17,10 @@ Imports with numpy alone; cupy is imported by the caller and passed in (``load_m
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import functools
 import hashlib
 import os
@@ -45,6 +47,7 @@ HOST_CXX_FLAGS: tuple[str, ...] = (
     "-fno-fast-math",
     "-fPIC",
     "-shared",
+    "-pthread",  # the cpu backend runs realizations on std::threads (host_engine.cu)
     "-x",
     "c++",  # .cu files are plain C++ for the host (OS_HD is empty there)
 )
@@ -219,15 +222,39 @@ def host_compiler() -> str | None:
 
 def build_dir() -> Path:
     """Cache folder of host builds: ``$ONCOSWEEP_BUILD_DIR``, else
-    ``~/.cache/oncosweep/host-build``."""
+    ``~/.cache/oncosweep/host-build`` where it can be created and written, else
+    ``<tmp>/oncosweep-<uid>/host-build`` (a read-only or missing home)."""
     override = os.environ.get("ONCOSWEEP_BUILD_DIR")
     if override:
         return Path(override)
-    return Path.home() / ".cache" / "oncosweep" / "host-build"
+    home = Path.home() / ".cache" / "oncosweep" / "host-build"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if os.access(home, os.W_OK | os.X_OK):
+            return home
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / f"oncosweep-{os.getuid()}" / "host-build"
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path):  # noqa: ANN202 - a context manager
+    """An exclusive ``flock`` on ``path`` (created if needed): one process builds a library
+    while the others (e.g. Dask workers starting together) wait, then find it built."""
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        except OSError:  # no flock on this file system: the atomic rename still protects
+            yield
+            return
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @functools.cache
-def _compiler_identity(cxx: str) -> str:
+def compiler_identity(cxx: str) -> str:
     """``cxx --version`` (first line), so that a compiler upgrade gives a new cache key."""
     try:
         out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=60)
@@ -244,8 +271,11 @@ def build_host_library(source_name: str, *, defines: Iterable[str] = ()) -> ctyp
     ``defines`` are ``NAME`` or ``NAME=VALUE`` strings. The library goes to :func:`build_dir`
     under a name keyed by a hash of the compiler (path and version), the flags and the text of
     every file in :data:`CUDA_DIR`, so an edit anywhere rebuilds and an unchanged tree reuses
-    it. It is built into a temporary file and renamed into place (atomic: parallel test
-    processes never load a half-written library). Loaded libraries are cached per process.
+    it. Concurrent processes (Dask workers starting at once, parallel tests) take a file lock
+    (``flock`` on ``LIB.lock``): one builds, the others wait and load its result. The library
+    is built into a temporary file and renamed into place, so none ever loads a half-written
+    one, even without the lock (a file system where ``flock`` fails). Loaded libraries are
+    cached per process.
 
     Raises RuntimeError when no compiler is found or the build fails (with its stderr).
     """
@@ -266,28 +296,40 @@ def _build_host_library(source_name: str, defines: tuple[str, ...]) -> ctypes.CD
         raise FileNotFoundError(f"no CUDA source {source_name!r} in {CUDA_DIR}")
     flags = (*HOST_CXX_FLAGS, "-I", str(CUDA_DIR), *(f"-D{d}" for d in defines))
     h = hashlib.sha256()
-    for part in (cxx, _compiler_identity(cxx), *flags, source_name, sources_digest()):
+    for part in (cxx, compiler_identity(cxx), *flags, source_name, sources_digest()):
         h.update(part.encode())
         h.update(b"\0")
     out_dir = build_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lib = out_dir / f"{source.stem}-{h.hexdigest()[:20]}.so"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RuntimeError(f"cannot create the host build cache {out_dir} ({exc.strerror}; "
+                           "set ONCOSWEEP_BUILD_DIR to a writable folder)") from None
+    tag = "".join(f"-{d.replace('=', '')}" for d in defines if "=" in d)
+    lib = out_dir / f"{source.stem}{tag}-{h.hexdigest()[:20]}.so"
     if not lib.exists():
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{source.stem}-", suffix=".so.tmp")
-        os.close(fd)
-        cmd = [cxx, *flags, "-o", tmp, str(source)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise RuntimeError(
-                    f"host build of {source_name} failed (exit {proc.returncode}):\n"
-                    f"  {' '.join(cmd)}\n{proc.stderr.strip()}"
-                )
-            os.replace(tmp, lib)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with _build_lock(lib.with_suffix(".lock")):
+            if not lib.exists():  # another process may have built it while we waited
+                _compile(cmd_head=[cxx, *flags], source=source, lib=lib)
     return ctypes.CDLL(str(lib))
+
+
+def _compile(*, cmd_head: list[str], source: Path, lib: Path) -> None:
+    """Compile into a temporary file of ``lib``'s folder and rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=lib.parent, prefix=f".{lib.stem}-", suffix=".so.tmp")
+    os.close(fd)
+    cmd = [*cmd_head, "-o", tmp, str(source)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"host build of {source.name} failed (exit {proc.returncode}):\n"
+                f"  {' '.join(cmd)}\n{proc.stderr.strip()}"
+            )
+        os.replace(tmp, lib)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario import Scenario
 
 DEFAULT_BATCH = 8192
+CPU_BATCH = 1 << 16  # the compiled engine schedules realizations dynamically: few batch tails
 GPU_BATCH = 1 << 20  # the fused kernel runs one thread per realization: fill the GPU
+BATCHES = {"numpy": DEFAULT_BATCH, "cpu": CPU_BATCH, "cupy": GPU_BATCH}
 PRE_TREATMENT = ("detected", "time_to_detection", "restarts", "cells_at_detection",
                  "cells_at_start", "resistant_at_start")
 
@@ -31,6 +34,7 @@ def simulate(
     start: int = 0,
     point: int = 0,
     backend: str = "auto",
+    threads: int | None = None,
     strategy: str | None = None,
     batch: int | None = None,
     progress: bool = False,
@@ -52,17 +56,21 @@ def simulate(
         Parameter-point id of a sweep (0 outside sweeps), in [0, 2**32 - 1].
     backend
         ``"auto"`` (default: ``"cupy"`` when CuPy imports and a CUDA device is usable, else
-        ``"numpy"``), ``"numpy"`` (the reference array engine on the CPU) or ``"cupy"`` (the
-        fused CUDA kernel, which reproduces the numpy engine draw for draw). Results do not
-        depend on it; the dataset's attributes ``backend``, ``engine`` and ``device`` record
-        what ran.
+        ``"cpu"`` when a host C++ compiler builds the compiled engine, else ``"numpy"``),
+        ``"numpy"`` (the reference array engine), ``"cpu"`` (the fused kernel's source
+        compiled for the host, on ``threads`` cores) or ``"cupy"`` (the fused CUDA kernel);
+        both compiled engines reproduce the numpy engine draw for draw. Results do not depend
+        on it; the dataset's attributes ``backend``, ``engine`` and ``device`` record what ran.
+    threads
+        CPU threads of the ``cpu`` backend (default: every core this process may use); an
+        integer in [1, 4096]. Results do not depend on it.
     strategy
         Name of one strategy of the scenario. Default: every strategy, each with the same
         seed and point (common random numbers: identical tumours up to treatment start),
         along a ``strategy`` dimension when there are several.
     batch
         Realizations simulated together in memory (performance only); default 8192 on
-        numpy, 2**20 on cupy.
+        numpy, 2**16 on cpu, 2**20 on cupy.
     progress
         Show a progress bar over realizations (on a terminal).
     """
@@ -74,9 +82,11 @@ def simulate(
     _check_int("seed", seed, 0, rng.MAX_SEED)
     _check_int("start", start, 0, 2**63 - 1)
     _check_int("point", point, 0, rng.MAX_POINT)
-    chosen = resolve_backend(backend)
+    if threads is not None:
+        _check_int("threads", threads, 1, 4096)
+    chosen = resolve_backend(backend, threads=threads)
     if batch is None:
-        batch = GPU_BATCH if chosen.name == "cupy" else DEFAULT_BATCH
+        batch = BATCHES[chosen.name]
     _check_int("batch", batch, 1, 2**31 - 1)
     names = [plan.name for plan in scenario.strategy_plans()]
     if strategy is not None or len(names) <= 1:
@@ -134,12 +144,17 @@ def _simulate_one(scenario, strategy, realizations, seed, start, point,
 
 
 def _runner(chosen: ResolvedBackend) -> Callable[..., EngineResult]:
-    """The engine of a resolved backend: the numpy array engine, or the fused CUDA kernel
-    (imported only here, so numpy alone suffices for the numpy backend)."""
+    """The engine of a resolved backend: the numpy array engine, the compiled engine on CPU
+    threads or the fused CUDA kernel (imported only here, so numpy alone suffices for the
+    numpy backend)."""
     if chosen.name == "cupy":
         from oncosweep.gpu_engine import fused  # noqa: PLC0415 - needs CuPy
 
         return fused.run_fused
+    if chosen.name == "cpu":
+        from oncosweep.gpu_engine import cpu_engine  # noqa: PLC0415 - ctypes
+
+        return functools.partial(cpu_engine.run_cpu, threads=chosen.threads)
     return run_engine
 
 

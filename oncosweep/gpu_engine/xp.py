@@ -17,13 +17,13 @@ BACKENDS = NAMES
 
 
 def get_xp(backend: str) -> ModuleType:
-    """The array module for ``backend`` ("numpy", "cupy" or "auto": numpy unless a CUDA
-    device is usable), with a clear error otherwise (ValueError for a bad name, RuntimeError
-    when cupy is asked for and cannot run)."""
+    """The array module for ``backend`` ("numpy" and "cpu": numpy; "cupy"; "auto": numpy
+    unless a CUDA device is usable), with a clear error otherwise (ValueError for a bad name,
+    RuntimeError when cupy is asked for and cannot run)."""
     check_name(backend)
-    if backend == "numpy":
+    if backend in ("numpy", "cpu"):
         return np
-    if resolve_backend(backend).name == "numpy":
+    if resolve_backend(backend).name != "cupy":
         return np
     import cupy  # noqa: PLC0415 - optional dependency; resolve_backend proved it imports
 

@@ -58,6 +58,9 @@ def main(*, quick: bool = False, names: Sequence[str] | None = None, seed: int =
     start = time.perf_counter()
     results = run_cases(selected, quick=quick, seed=seed, progress=progress)
     mode = "quick" if quick else "full"
-    print(f"oncosweep validate ({mode}, seed {seed})", file=out or sys.stdout)
+    from oncosweep.gpu_engine.backend import resolve_backend  # noqa: PLC0415
+
+    print(f"oncosweep validate ({mode}, seed {seed}; {resolve_backend('auto').line()})",
+          file=out or sys.stdout)
     print(format_table(results, time.perf_counter() - start), file=out or sys.stdout)
     return exit_code(results)
