@@ -51,18 +51,23 @@ struct OsHostRun {
   int64_t count;
   const int64_t* trace_row;
   OsOutputs out;
-  std::atomic<int64_t> next{0};
+  alignas(64) std::atomic<int64_t> next{0};
   int64_t* done;          // realizations finished (read by the caller's progress bar), or null
   const int64_t* cancel;  // nonzero: take no further realization (Ctrl-C), or null
 };
 
 void os_host_worker(OsHostRun* run, OsHostStats* stats) {
+  // Thread-local copies of what every step reads: the shared run record also holds the
+  // counters all threads write, and its cache line would bounce between cores.
+  const OsModel model = run->model;
+  const OsOutputs out = run->out;
+  const OsKey key = run->key;
   for (;;) {
     if (run->cancel != nullptr && __atomic_load_n(run->cancel, __ATOMIC_RELAXED) != 0) return;
     const int64_t lane = run->next.fetch_add(1, std::memory_order_relaxed);
     if (lane >= run->count) return;
     const OsLaneStats s = os_simulate_realization<OS_HOST_TMAX, OS_HOST_LMAX>(
-        run->model, run->key, run->start + (uint64_t)lane, lane, run->trace_row[lane], run->out);
+        model, key, run->start + (uint64_t)lane, lane, run->trace_row[lane], out);
     stats->lane_steps += s.lane_steps;
     stats->nontrivial_draws += s.nontrivial_draws;
     if (s.iterations > stats->iterations) stats->iterations = s.iterations;
