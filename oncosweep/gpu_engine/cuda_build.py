@@ -2,10 +2,12 @@
 
 * **NVRTC through CuPy** (the GPU path): :func:`load_module` compiles one ``.cu`` file with
   :data:`NVRTC_OPTIONS` into a ``cupy.RawModule``.
-* **A host C++ compiler** (the CPU tests): every per-realization function is ``OS_HD inline``
-  (``compat.cuh``), so the same source builds for the CPU with ``g++ -x c++``;
-  :func:`build_host_library` makes a shared library that ``ctypes`` loads, used by
-  ``tests/test_cuda_samplers_host.py`` to compare the kernel code draw for draw with numpy.
+* **A host C++ compiler** (the ``cpu`` backend and the CPU tests): every per-realization
+  function is ``OS_HD inline`` (``compat.cuh``), so the same source builds for the CPU with
+  ``g++ -x c++``; :func:`build_host_library` makes a shared library that ``ctypes`` loads (cached
+  on disk, built under a file lock): ``cpu_engine`` runs the whole simulation from it on
+  threads, and ``tests/test_cuda_samplers_host.py`` compares the samplers draw for draw with
+  numpy.
 * **nvcc** (the compile test): :func:`compile_with_nvcc`.
 
 All three build without fused multiply-add contraction (``--fmad=false`` on the device,

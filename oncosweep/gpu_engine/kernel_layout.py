@@ -3,7 +3,8 @@
 The order of every field is read from ``cuda/layout.cuh`` (its X-macro lists), the single
 source of truth shared with the CUDA code, so the packer cannot drift from the kernel. Both
 launchers use this module: :mod:`oncosweep.gpu_engine.fused` (CuPy, the GPU) and
-:mod:`oncosweep.gpu_engine.host_engine` (the same C++ source built for the CPU, for tests).
+:mod:`oncosweep.gpu_engine.cpu_engine` (the same C++ source built for the CPU: the ``cpu``
+backend).
 
 Numpy alone is needed here; derived constants (PK decay factors, log carrying capacities, the
 imaging noise's sigma) are formed with exactly the numpy engine's expressions, so both engines

@@ -8,9 +8,10 @@
 //   * NVRTC through cupy.RawModule (`__CUDACC__` and `__CUDACC_RTC__`): no standard headers
 //     exist there, so the fixed-width integer types are declared below and the math functions
 //     (log, log1p, exp, sqrt, floor, ...) are NVRTC's built-in declarations;
-//   * a host C++ compiler (g++ -x c++, OS_HD empty) for the CPU tests, which run the same code
-//     serially and compare it draw for draw with the numpy reference engine
-//     (tests/test_cuda_samplers_host.py, oncosweep/gpu_engine/cuda_build.py).
+//   * a host C++ compiler (g++ -x c++, OS_HD empty): the `cpu` backend runs the same code on CPU
+//     threads (host_engine.cu, oncosweep/gpu_engine/cpu_engine.py), and the CPU tests compare
+//     it draw for draw with the numpy reference engine (tests/test_cuda_samplers_host.py,
+//     tests/test_fused_host.py, oncosweep/gpu_engine/cuda_build.py).
 //
 // Floating point: the numpy engine evaluates every formula with one IEEE rounding per
 // operation and no fused multiply-add, so device builds use `--fmad=false` and host builds
