@@ -302,7 +302,9 @@ def _non_negative_int(text: str) -> int:
 
 
 def _threads(text: str) -> int:
-    return _bounded_int(text, 1, 4096)
+    from oncosweep.gpu_engine.cpu_engine import MAX_THREADS  # noqa: PLC0415
+
+    return _bounded_int(text, 1, MAX_THREADS)
 
 
 def _seed(text: str) -> int:

@@ -41,6 +41,8 @@ from oncosweep.gpu_engine.kernel_layout import (
 )
 
 SOURCE = "host_engine.cu"
+MAX_THREADS = 4096
+"""The most CPU threads one call may be given (a bound on typos, far above any machine)."""
 POLL_SECONDS = 0.1
 """How often (seconds) the progress callback is told how many realizations have finished."""
 
@@ -58,8 +60,8 @@ def check_threads(threads: Any) -> int:
     """``threads`` as an int >= 1, else a ValueError / TypeError naming ``threads``."""
     if isinstance(threads, bool) or not isinstance(threads, int | np.integer):
         raise TypeError(f"threads: must be a whole number of CPU threads, got {threads!r}")
-    if not 1 <= int(threads) <= 4096:
-        raise ValueError(f"threads: must be in [1, 4096], got {threads}")
+    if not 1 <= int(threads) <= MAX_THREADS:
+        raise ValueError(f"threads: must be in [1, {MAX_THREADS}], got {threads}")
     return int(threads)
 
 

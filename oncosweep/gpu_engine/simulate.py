@@ -12,6 +12,7 @@ import numpy as np
 from oncosweep.gpu_engine import rng
 from oncosweep.gpu_engine.backend import ResolvedBackend, resolve_backend
 from oncosweep.gpu_engine.compile import compile_scenario
+from oncosweep.gpu_engine.cpu_engine import check_threads
 from oncosweep.gpu_engine.dataset import to_dataset
 from oncosweep.gpu_engine.engine import EngineResult, concatenate_results, run_engine
 
@@ -63,7 +64,7 @@ def simulate(
         on it; the dataset's attributes ``backend``, ``engine`` and ``device`` record what ran.
     threads
         CPU threads of the ``cpu`` backend (default: every core this process may use); an
-        integer in [1, 4096]. Results do not depend on it.
+        integer in [1, cpu_engine.MAX_THREADS]. Results do not depend on it.
     strategy
         Name of one strategy of the scenario. Default: every strategy, each with the same
         seed and point (common random numbers: identical tumours up to treatment start),
@@ -83,7 +84,7 @@ def simulate(
     _check_int("start", start, 0, 2**63 - 1)
     _check_int("point", point, 0, rng.MAX_POINT)
     if threads is not None:
-        _check_int("threads", threads, 1, 4096)
+        check_threads(threads)
     chosen = resolve_backend(backend, threads=threads)
     if batch is None:
         batch = BATCHES[chosen.name]
