@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: venv
-	$(BIN)/ruff check oncosweep tests benchmarks
+	$(BIN)/ruff check oncosweep tests benchmarks tools
+	$(BIN)/lint-imports
 
 # one pytest worker per core (whole files per worker: module fixtures are computed once)
 test: venv lint

@@ -43,7 +43,8 @@ from _common import PoolSampler, pool_summary, recording_draws, write_result  # 
 
 from oncosweep import Scenario, compile_scenario  # noqa: E402
 from oncosweep.gpu_engine import cpu_engine, cuda_build, rng  # noqa: E402
-from oncosweep.gpu_engine.engine import EngineResult, run_engine  # noqa: E402
+from oncosweep.gpu_engine.realization import run_engine
+from oncosweep.gpu_engine.record import EngineResult  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {"bench_standard": ("configs/bench_standard.yaml", None),

@@ -28,7 +28,7 @@ from _common import write_result  # noqa: E402
 
 from oncosweep import Scenario, compile_scenario  # noqa: E402
 from oncosweep.gpu_engine import step as step_module  # noqa: E402
-from oncosweep.gpu_engine.engine import run_engine  # noqa: E402
+from oncosweep.gpu_engine.realization import run_engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

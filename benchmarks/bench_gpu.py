@@ -49,7 +49,8 @@ from _common import (  # noqa: E402
 from oncosweep import Scenario, compile_scenario  # noqa: E402
 from oncosweep.gpu_engine import backend as backends  # noqa: E402
 from oncosweep.gpu_engine import rng  # noqa: E402
-from oncosweep.gpu_engine.engine import EngineResult, run_engine  # noqa: E402
+from oncosweep.gpu_engine.realization import run_engine
+from oncosweep.gpu_engine.record import EngineResult  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"fused_over_numpy_realization_steps": 1000.0,

@@ -19,9 +19,9 @@ from oncosweep._version import __version__
 _EXPORTS = {
     "Scenario": "oncosweep.scenario",
     "ScenarioError": "oncosweep.scenario",
-    "simulate": "oncosweep.gpu_engine.simulate",
+    "simulate": "oncosweep.api",
     "compile_scenario": "oncosweep.gpu_engine.compile",
-    "CompiledModel": "oncosweep.gpu_engine.compile",
+    "CompiledModel": "oncosweep.lowering.compiled",
     "run_sweep": "oncosweep.distributed.sweep",
     "open_results": "oncosweep.distributed.sweep",
 }

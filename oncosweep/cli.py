@@ -151,8 +151,8 @@ class UserError(Exception):
 
 def _run(args: argparse.Namespace) -> int:
     from oncosweep.analysis.summary import summarize  # noqa: PLC0415
+    from oncosweep.api import simulate  # noqa: PLC0415
     from oncosweep.distributed.store import StoreExistsError, write_dataset  # noqa: PLC0415
-    from oncosweep.gpu_engine.simulate import simulate  # noqa: PLC0415
     from oncosweep.scenario import Scenario, ScenarioError  # noqa: PLC0415
 
     try:

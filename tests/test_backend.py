@@ -324,7 +324,7 @@ def test_array_engine_on_cupy_equals_numpy_engine() -> None:
     import cupy
 
     from oncosweep import compile_scenario
-    from oncosweep.gpu_engine.engine import run_engine
+    from oncosweep.gpu_engine.realization import run_engine
 
     model = compile_scenario(Scenario.from_dict(SMALL))
     a = run_engine(model, realizations=200, seed=4)

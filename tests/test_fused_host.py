@@ -23,7 +23,8 @@ import pytest
 from oncosweep import Scenario
 from oncosweep.gpu_engine import cuda_build
 from oncosweep.gpu_engine.compile import compile_scenario
-from oncosweep.gpu_engine.engine import EngineResult, concatenate_results, run_engine
+from oncosweep.gpu_engine.realization import run_engine
+from oncosweep.gpu_engine.record import EngineResult, concatenate_results
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TRANSCENDENTAL_RTOL = 1e-13
@@ -138,7 +139,7 @@ def test_packer_matches_compiled_layout() -> None:
     """The Python packer reads layout.cuh; each compiled library reports the same sizes and the
     capacities it was built for."""
     from oncosweep.gpu_engine import cpu_engine  # noqa: PLC0415
-    from oncosweep.gpu_engine.kernel_layout import (  # noqa: PLC0415
+    from oncosweep.gpu_engine.layout import (  # noqa: PLC0415
         MAX_KERNEL_LOCI,
         int_header_size,
         layout,
@@ -153,7 +154,7 @@ def test_packer_matches_compiled_layout() -> None:
 
 
 def test_each_model_gets_the_smallest_library_that_holds_it() -> None:
-    from oncosweep.gpu_engine.kernel_layout import pack_model  # noqa: PLC0415
+    from oncosweep.gpu_engine.layout import pack_model  # noqa: PLC0415
 
     quick = compile_scenario(Scenario.from_yaml(CONFIGS / "quickstart.yaml"))
     bench = compile_scenario(Scenario.from_yaml(CONFIGS / "bench_standard.yaml"))
@@ -162,14 +163,12 @@ def test_each_model_gets_the_smallest_library_that_holds_it() -> None:
 
 
 def test_kernel_capacity_errors_name_the_field() -> None:
-    from oncosweep.gpu_engine.kernel_layout import check_capacity  # noqa: PLC0415
+    from oncosweep.gpu_engine.layout import check_capacity  # noqa: PLC0415
 
     scenario = Scenario.from_yaml(CONFIGS / "quickstart.yaml")
     model = compile_scenario(scenario)
     assert check_capacity(model) == (8, model.n_loci)
-    from dataclasses import replace  # noqa: PLC0415
-
-    too_many = replace(model, emax=np.ones(9), drug_names=tuple("abcdefghi"))
+    too_many = model.replace(emax=np.ones(9), drug_names=tuple("abcdefghi"))
     with pytest.raises(ValueError, match="n_drugs"):
         check_capacity(too_many)
 
@@ -177,12 +176,10 @@ def test_kernel_capacity_errors_name_the_field() -> None:
 def test_bad_probability_is_an_error_not_a_number() -> None:
     """birth_rate x dt > 1: the numpy engine raises; the kernel flags the realization and the
     launcher raises instead of returning numbers."""
-    from dataclasses import replace  # noqa: PLC0415
-
     from oncosweep.gpu_engine.cpu_engine import run_cpu  # noqa: PLC0415
 
     model = compile_scenario(Scenario.from_yaml(CONFIGS / "mech_target.yaml"))
-    broken = replace(model, birth_rate=model.birth_rate * 1e3)
+    broken = model.replace(birth_rate=model.birth_rate * 1e3)
     with pytest.raises(ValueError):
         run_engine(broken, realizations=2, seed=1)
     for threads in (1, 2):
@@ -205,7 +202,7 @@ def test_progress_is_reported_and_cancel_stops_before_any_realization() -> None:
     import ctypes  # noqa: PLC0415
 
     from oncosweep.gpu_engine import cpu_engine, rng  # noqa: PLC0415
-    from oncosweep.gpu_engine.kernel_layout import (  # noqa: PLC0415
+    from oncosweep.gpu_engine.layout import (  # noqa: PLC0415
         allocate_outputs,
         layout,
         pack_model,

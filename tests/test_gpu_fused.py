@@ -26,7 +26,8 @@ import pytest
 
 from oncosweep import Scenario
 from oncosweep.gpu_engine.compile import compile_scenario
-from oncosweep.gpu_engine.engine import EngineResult, run_engine
+from oncosweep.gpu_engine.realization import run_engine
+from oncosweep.gpu_engine.record import EngineResult
 
 
 def _cuda_usable() -> tuple[bool, str]:

@@ -30,7 +30,7 @@ def test_engine_core_needs_numpy_alone(tmp_path) -> None:
                     raise ImportError("blocked on purpose: " + name)
         sys.meta_path.insert(0, Block())
         import oncosweep.gpu_engine
-        from oncosweep.gpu_engine.engine import run_engine
+        from oncosweep.gpu_engine.realization import run_engine
         model = pickle.load(open({str(path)!r}, "rb"))
         result = run_engine(model, realizations=20, seed=3)
         assert result.detected.all()

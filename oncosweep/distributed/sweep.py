@@ -218,7 +218,7 @@ def run_unit(scenario_yaml: str, store: str, plan: SweepPlan, unit: Unit,
     is resolved here, on the worker (``auto`` picks this worker's GPU if it has one).
     ``threads``: CPU threads of the cpu backend; None: this worker's share of its host's cores
     (``host_threads``: Dask threads of all workers per host, from the scheduler)."""
-    from oncosweep.gpu_engine.simulate import simulate  # noqa: PLC0415
+    from oncosweep.api import simulate  # noqa: PLC0415
 
     start = time.perf_counter()
     scenario = _scenario(scenario_yaml)
@@ -315,7 +315,7 @@ def _build_cpu_engine(scenario: Any, plan: SweepPlan) -> None:
     start, so that they only load it (they would otherwise wait on the build lock)."""
     from oncosweep.gpu_engine import cpu_engine  # noqa: PLC0415
     from oncosweep.gpu_engine.compile import compile_scenario  # noqa: PLC0415
-    from oncosweep.gpu_engine.kernel_layout import check_capacity  # noqa: PLC0415
+    from oncosweep.gpu_engine.layout import check_capacity  # noqa: PLC0415
 
     point, strategy = scenario.at_point((0,) * len(plan.axes)) if plan.axes else (scenario,
                                                                                   None)
@@ -324,17 +324,17 @@ def _build_cpu_engine(scenario: Any, plan: SweepPlan) -> None:
 
 def _write_template(scenario: Any, path: Path, plan: SweepPlan) -> None:
     from oncosweep.gpu_engine.compile import compile_scenario  # noqa: PLC0415
-    from oncosweep.gpu_engine.simulate import simulate  # noqa: PLC0415
+    from oncosweep.gpu_engine.dataset import to_dataset  # noqa: PLC0415
+    from oncosweep.gpu_engine.record import empty_result  # noqa: PLC0415
 
     origin = (0,) * len(plan.axes)
     point, strategy = scenario.at_point(origin) if plan.axes else (scenario, None)
-    # the template's structure needs one realization: on the CPU, never a GPU on the driver
-    # (the compiled engine where it builds: the numpy engine takes seconds for one realization)
-    from oncosweep.gpu_engine import cpu_engine  # noqa: PLC0415
-
-    sample = simulate(point, realizations=1, seed=plan.seed, strategy=strategy,
-                      backend="cpu" if cpu_engine.probe()[0] else "numpy", threads=1)
-    traced = compile_scenario(point, strategy).traced_in(0, plan.realizations)
+    model = compile_scenario(point, strategy)
+    traced = model.traced_in(0, plan.realizations)
+    # the structure (variables, dims, dtypes, attributes) comes from the declaration of the
+    # outputs: no realization is run
+    sample = to_dataset(empty_result(model, traced), model, scenario_yaml="", seed=plan.seed,
+                        point=0, backend="", engine="", device="")
     per_unit = ("seed", "point", "strategy", "strategy_kind", "backend", "engine", "device")
     attrs = {k: v for k, v in sample.attrs.items() if k not in per_unit}
     attrs["scenario"] = scenario.to_yaml()

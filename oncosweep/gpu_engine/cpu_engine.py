@@ -8,7 +8,7 @@ key of the sources, the compiler and the flags, it simulates one realization per
 engine's realization by realization, at several thread counts and chunkings: it is the same
 model, not a third copy, and a realization's values depend only on (seed, point, realization).
 
-One library per cell-type capacity (:data:`kernel_layout.TYPE_CAPACITIES`: the smallest that
+One library per cell-type capacity (:data:`oncosweep.limits.TYPE_CAPACITIES`: the smallest that
 holds the model, as for the GPU kernel), so a 16-type model does not carry a 1,024-type stack
 frame. Building one takes about 2 s; concurrent processes wait on a file lock while one builds.
 
@@ -27,18 +27,15 @@ from typing import Any
 import numpy as np
 
 from oncosweep.gpu_engine import cuda_build, rng
-from oncosweep.gpu_engine.compile import CompiledModel
-from oncosweep.gpu_engine.engine import EngineResult
-from oncosweep.gpu_engine.kernel_layout import (
+from oncosweep.gpu_engine.layout import (
     MAX_KERNEL_LOCI,
-    TYPE_CAPACITIES,
-    allocate_outputs,
     int_header_size,
     layout,
     pack_model,
-    to_engine_result,
-    trace_rows,
 )
+from oncosweep.gpu_engine.record import EngineResult, allocate_raw, finish, trace_rows
+from oncosweep.limits import TYPE_CAPACITIES
+from oncosweep.lowering.compiled import CompiledModel
 
 SOURCE = "host_engine.cu"
 MAX_THREADS = 4096
@@ -84,7 +81,8 @@ def library(type_capacity: int) -> ctypes.CDLL:
                 len(lists["OS_STATS"]), type_capacity, MAX_KERNEL_LOCI)
     compiled = tuple(lib.os_host_layout(k) for k in range(6))
     if compiled != expected:  # pragma: no cover - a developer error
-        raise RuntimeError(f"layout.cuh parsed as {expected} but compiled as {compiled}")
+        raise RuntimeError(f"the declaration gives {expected} but the library was compiled "
+                           f"with {compiled}")
     return lib
 
 
@@ -120,7 +118,7 @@ def run_cpu(
     """Simulate realizations ``start .. start + realizations - 1`` on ``threads`` CPU threads
     (default: :func:`default_threads`).
 
-    Same contract and result as :func:`oncosweep.gpu_engine.engine.run_engine`. Draws are
+    Same contract and result as :func:`oncosweep.gpu_engine.realization.run_engine`. Draws are
     always counted (``count_draws`` is accepted for the common signature). While it runs,
     ``on_iteration(0, active)`` is called every :data:`POLL_SECONDS` with the realizations not
     yet finished. Ctrl-C stops the threads after the realizations they are simulating and
@@ -136,7 +134,7 @@ def run_cpu(
     packed = pack_model(model)
     lib = library(packed.type_capacity)
     traced, rows = trace_rows(model, start, realizations)
-    outputs = allocate_outputs(np, model, realizations, traced.size)
+    outputs = allocate_raw(np, model, realizations, traced.size)
     addresses = np.array([a.ctypes.data for a in outputs.values()], dtype=np.uint64)
     stats = np.zeros(len(layout()["OS_STATS"]), dtype=np.uint64)
     done = np.zeros(1, dtype=np.int64)
@@ -160,7 +158,7 @@ def run_cpu(
         worker.join()
         raise
     named = dict(zip(layout()["OS_STATS"], (int(v) for v in stats), strict=True))
-    return to_engine_result(model, outputs, start=start, traced=traced, rows=rows, stats={
+    return finish(model, outputs, start=start, traced=traced, rows=rows, stats={
         "iterations": named["iterations"],
         "lane_steps": named["lane_steps"],
         "logical_draws": named["lane_steps"] * int(model.draws_per_type_step.sum()),

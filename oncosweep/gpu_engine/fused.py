@@ -5,7 +5,7 @@
 process (and cached on disk by CuPy under ``CUPY_CACHE_DIR``). Per chunk: the packed model is
 copied to the device, one kernel launch simulates every realization (state in registers and
 local memory, outputs written once per realization), and the outputs are copied back once.
-The result is the numpy engine's :class:`~oncosweep.gpu_engine.engine.EngineResult`: the same
+The result is the numpy engine's :class:`~oncosweep.gpu_engine.record.EngineResult`: the same
 realizations, draw for draw (see docs/gpu.md for the transcendental-rounding caveat).
 """
 
@@ -18,16 +18,15 @@ from typing import Any
 import numpy as np
 
 from oncosweep.gpu_engine import cuda_build, rng
-from oncosweep.gpu_engine.compile import CompiledModel
-from oncosweep.gpu_engine.engine import EngineResult, concatenate_results
-from oncosweep.gpu_engine.kernel_layout import (
-    PackedModel,
-    allocate_outputs,
-    layout,
-    pack_model,
-    to_engine_result,
+from oncosweep.gpu_engine.layout import PackedModel, layout, pack_model
+from oncosweep.gpu_engine.record import (
+    EngineResult,
+    allocate_raw,
+    concatenate_results,
+    finish,
     trace_rows,
 )
+from oncosweep.lowering.compiled import CompiledModel
 
 SOURCE = "engine.cu"
 THREADS_PER_BLOCK = 128
@@ -72,7 +71,7 @@ def run_fused(
 ) -> EngineResult:
     """Simulate realizations ``start .. start + realizations - 1`` on the GPU.
 
-    Same contract and result as :func:`oncosweep.gpu_engine.engine.run_engine`. The kernel
+    Same contract and result as :func:`oncosweep.gpu_engine.realization.run_engine`. The kernel
     always counts its draws (a register increment), so ``stats["nontrivial_draws"]`` is
     present whatever ``count_draws``; ``stats["kernel_seconds"]`` is the time of the launches
     (synchronised), excluding compilation and copies. ``on_iteration(iterations, 0)`` is
@@ -94,7 +93,7 @@ def run_fused(
     for first in range(start, start + realizations, MAX_LANES_PER_LAUNCH):
         count = min(MAX_LANES_PER_LAUNCH, start + realizations - first)
         traced, rows = trace_rows(model, first, count)
-        outputs = allocate_outputs(cupy, model, count, traced.size)
+        outputs = allocate_raw(cupy, model, count, traced.size)
         addresses = cupy.asarray(np.array([a.data.ptr for a in outputs.values()],
                                           dtype=np.uint64))
         stats = cupy.zeros(len(layout()["OS_STATS"]), dtype=cupy.uint64)
@@ -110,7 +109,7 @@ def run_fused(
         host = {name: cupy.asnumpy(array) for name, array in outputs.items()}
         named = dict(zip(layout()["OS_STATS"], (int(v) for v in cupy.asnumpy(stats)),
                          strict=True))
-        parts.append(to_engine_result(model, host, start=first, traced=traced, rows=rows, stats={
+        parts.append(finish(model, host, start=first, traced=traced, rows=rows, stats={
             "iterations": named["iterations"],
             "lane_steps": named["lane_steps"],
             "logical_draws": named["lane_steps"] * draws_per_step,

@@ -30,29 +30,29 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from oncosweep.gpu_engine.device import on_device
 from oncosweep.gpu_engine.pharmacology import occupancy
 
-if TYPE_CHECKING:  # pragma: no cover - compile imports this module
-    from oncosweep.gpu_engine.compile import CompiledModel
+if TYPE_CHECKING:  # pragma: no cover
+    from oncosweep.lowering.compiled import CompiledModel
 
 
 @dataclass(frozen=True)
 class DeviceRates:
-    """The per-type arrays that rates are formed from, on the array module's device."""
+    """The declared parameters rates are formed from, on the array module's device
+    (filled by name: :func:`oncosweep.gpu_engine.device.on_device`)."""
 
     dt: float
-    law: str
+    growth_law: str
     combination: str
-    birth: Any
-    death: Any
-    immune: Any
+    birth_rate: Any
+    death_rate: Any
+    immune_kill: Any
     has_immune: bool
-    switch: Any
-    switch_on_drug: Any
+    switch_rate: Any
+    switch_rate_on_drug: Any
     drug_sensitive_switching: bool
-    migration: Any
+    migration_rate: Any
     group: Any
     conc_factor: Any
     ic50: Any
@@ -63,26 +63,7 @@ class DeviceRates:
 
     @classmethod
     def from_model(cls, model: CompiledModel, xp: ModuleType) -> DeviceRates:
-        return cls(
-            dt=model.dt,
-            law=model.growth_law,
-            combination=model.combination,
-            birth=xp.asarray(model.birth_rate),
-            death=xp.asarray(model.death_rate),
-            immune=xp.asarray(model.immune_kill),
-            has_immune=bool(np.any(model.immune_kill > 0)),
-            switch=xp.asarray(model.switch_rate),
-            switch_on_drug=xp.asarray(model.switch_rate_on_drug),
-            drug_sensitive_switching=bool(np.any(model.switch_rate_on_drug != model.switch_rate)),
-            migration=xp.asarray(model.migration_rate),
-            group=xp.asarray(model.group),
-            conc_factor=xp.asarray(model.conc_factor),
-            ic50=xp.asarray(model.ic50),
-            effect_factor=xp.asarray(model.effect_factor),
-            drug_kill=tuple(bool(k) for k in model.drug_kill),
-            emax=tuple(float(e) for e in model.emax),
-            hill=tuple(float(h) for h in model.hill),
-        )
+        return on_device(cls, model, xp)
 
 
 @dataclass
@@ -108,8 +89,8 @@ def pair_rates(
     """Rates of pairs (lanes[i], types[i]). ``conc``: (A, D) midpoint drug concentrations of
     the lanes, or None without drug; ``crowd``: (A, G) crowding of the lanes, or None."""
     dt = dr.dt
-    birth = dr.birth[types]
-    death = dr.death[types]
+    birth = dr.birth_rate[types]
+    death = dr.death_rate[types]
     if crowd is not None:
         # Crowding pressure (b - d)+ * crowd lowers the birth rate; what birth cannot absorb
         # (birth would go negative) raises the death rate, so the net rate is always
@@ -117,7 +98,7 @@ def pair_rates(
         pressure = xp.maximum(birth - death, 0.0) * crowd[lanes, dr.group[types]]
         death = death + xp.maximum(pressure - birth, 0.0)
         birth = xp.maximum(birth - pressure, 0.0)
-    hazard = death + dr.immune[types] if dr.has_immune else death
+    hazard = death + dr.immune_kill[types] if dr.has_immune else death
     kill = None
     activity = None
     if conc is not None and dr.emax:
@@ -126,12 +107,12 @@ def pair_rates(
     p_die = hazard * dt if kill is None else hazard * dt + kill
     left = 1.0 - p_birth
     p_death = xp.where(left > 0, p_die / xp.where(left > 0, left, 1.0), 0.0)
-    switch = dr.switch[types]
+    switch = dr.switch_rate[types]
     if activity is not None and dr.drug_sensitive_switching:
-        switch = switch + (dr.switch_on_drug[types] - switch) * activity[:, None]
+        switch = switch + (dr.switch_rate_on_drug[types] - switch) * activity[:, None]
     return PairRates(p_birth=p_birth, p_die=p_die, p_death=xp.minimum(p_death, 1.0),
                      switch=switch,
-                     migration=dr.migration[types], left=left - p_die)
+                     migration=dr.migration_rate[types], left=left - p_die)
 
 
 def conditional(xp: ModuleType, rate: Any, left: Any, dt: float) -> tuple[Any, Any]:

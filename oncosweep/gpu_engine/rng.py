@@ -26,6 +26,15 @@ belong to no cell type (monitoring, policies), so real cell types number at most
 
 from __future__ import annotations
 
+from oncosweep.limits import (  # noqa: F401 - re-exported: rng.MAX_SEED, ...
+    MAX_CELL_TYPES,
+    MAX_LOCI,
+    MAX_PHENOTYPES,
+    MAX_POINT,
+    MAX_SEED,
+    MAX_STEPS,
+)
+
 RNG_SCHEME = "philox4x32-10/slot-v1"
 
 ATTEMPT_BITS = 8
@@ -35,11 +44,6 @@ CELL_TYPE_BITS = 32 - ATTEMPT_BITS - EVENT_BITS  # 14
 MAX_ATTEMPTS = 1 << ATTEMPT_BITS
 MAX_EVENTS = 1 << EVENT_BITS
 RESERVED_CELL_TYPE = (1 << CELL_TYPE_BITS) - 1
-MAX_CELL_TYPES = RESERVED_CELL_TYPE  # 16383 real cell types
-
-MAX_SEED = (1 << 32) - 1
-MAX_POINT = (1 << 32) - 1
-MAX_STEPS = (1 << 32) - 1
 
 # Events of a cell type (the ``event`` field of a channel). Gaps are reserved for later models.
 EVENT_BIRTH = 0
@@ -47,8 +51,12 @@ EVENT_DEATH = 1
 EVENT_SWITCH_BASE = 2  # + target phenotype index (at most 8 phenotypes)
 EVENT_MIGRATE_BASE = 10  # + target compartment index (at most 8 compartments)
 EVENT_MUTATION_BASE = 64  # + node of the mutation-splitting tree, 0 .. 2**n_loci - 2
-MAX_LOCI = 8
-MAX_PHENOTYPES = EVENT_MIGRATE_BASE - EVENT_SWITCH_BASE
+
+# the shared limits (oncosweep.limits) fit this addressing
+assert MAX_CELL_TYPES == RESERVED_CELL_TYPE  # 16383 real cell types
+assert MAX_PHENOTYPES <= EVENT_MIGRATE_BASE - EVENT_SWITCH_BASE
+assert 2**MAX_LOCI - 1 <= MAX_EVENTS - EVENT_MUTATION_BASE
+assert MAX_SEED == MAX_POINT == MAX_STEPS == (1 << 32) - 1
 
 
 def make_key(seed: int, point: int = 0) -> tuple[int, int]:

@@ -31,15 +31,17 @@ import numpy as np
 
 from oncosweep.gpu_engine import binomial as _binomial
 from oncosweep.gpu_engine import rng
-from oncosweep.gpu_engine.compile import CompiledModel
+from oncosweep.gpu_engine.device import on_device
 from oncosweep.gpu_engine.rates import DeviceRates, conditional, pair_rates
+from oncosweep.lowering.compiled import CompiledModel
 
 TYPE_SHIFT = rng.EVENT_BITS + rng.ATTEMPT_BITS  # slot = (type << TYPE_SHIFT) | (event << 8)
 
 
 @dataclass(frozen=True)
 class DeviceModel:
-    """What the step reads, on the array module's device."""
+    """What the step reads, on the array module's device: declared parameters filled by
+    name (:func:`oncosweep.gpu_engine.device.on_device`) and the step's own rank tables."""
 
     n_types: int
     n_phenotypes: int
@@ -55,18 +57,10 @@ class DeviceModel:
     @classmethod
     def from_model(cls, model: CompiledModel, xp: ModuleType) -> DeviceModel:
         can_switch = (model.switch_rate > 0) | (model.switch_rate_on_drug > 0)
-        return cls(
-            n_types=model.n_types,
-            n_phenotypes=model.n_phenotypes,
-            n_compartments=model.n_compartments,
-            genotype=xp.asarray(model.genotype),
-            phenotype=xp.asarray(model.phenotype),
-            compartment=xp.asarray(model.compartment),
-            switch_ranks=_ranks(can_switch, model.phenotype),
-            migrate_ranks=_ranks(model.migration_rate > 0, model.compartment),
-            mutation_rate=tuple(float(u) for u in model.mutation_rate),
-            rates=DeviceRates.from_model(model, xp),
-        )
+        return on_device(cls, model, xp,
+                         switch_ranks=_ranks(can_switch, model.phenotype),
+                         migrate_ranks=_ranks(model.migration_rate > 0, model.compartment),
+                         rates=DeviceRates.from_model(model, xp))
 
 
 def _ranks(possible: np.ndarray, own: np.ndarray) -> tuple[int, ...]:

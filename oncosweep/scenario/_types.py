@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from oncosweep.gpu_engine.rng import MAX_CELL_TYPES, MAX_LOCI, MAX_PHENOTYPES
+from oncosweep.limits import MAX_CELL_TYPES, MAX_COMPARTMENTS, MAX_LOCI, MAX_PHENOTYPES
 
 __all__ = [
     "MAX_CELL_TYPES",
@@ -57,8 +57,6 @@ __all__ = [
     "as_number",
 ]
 
-#: Compartments per scenario (migration events use 8 event ids, see gpu_engine.rng).
-MAX_COMPARTMENTS = 8
 WILD_TYPE = "wt"
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 

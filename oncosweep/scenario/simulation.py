@@ -139,7 +139,7 @@ class Trace(ScenarioModel):
 
     def stride(self, dt: float) -> int:
         """Steps between two trace samples for time step ``dt`` (days)."""
-        return 1 if self.every is None else max(1, round(self.every / dt))
+        return 1 if self.every is None else max(1, to_steps(self.every, dt))
 
     def every_problems(self, dt: float) -> list[Problem]:
         """A problem at ``every`` unless it is a whole multiple (>= 1) of ``dt``."""
@@ -165,9 +165,14 @@ def whole_steps(days: float, dt: float) -> int | None:
 
 
 def to_steps(days: float, dt: float) -> int:
-    """Whole time steps in ``days`` (validated to be a whole multiple of ``dt``)."""
+    """Whole time steps in ``days``: the one days-to-steps rule of oncosweep.
+
+    ``n`` when ``days`` is ``n * dt`` to 1e-9 relative (dosing times, visits, strategy
+    periods and ``trace.every`` are validated to be such multiples); any other time (a
+    ``horizon`` or ``max_detection_time`` that is no multiple of ``dt``) is rounded down, so
+    that the simulation never runs beyond the time given."""
     steps = whole_steps(days, dt)
-    return round(days / dt) if steps is None else steps
+    return math.floor(days / dt) if steps is None else steps
 
 
 def step_multiple_problems(loc: Loc, days: float, dt: float) -> list[Problem]:

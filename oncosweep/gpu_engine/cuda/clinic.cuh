@@ -1,6 +1,6 @@
 // oncosweep: clinic visits (imaging, ctDNA) and treatment strategies for ONE realization.
 //
-// The CUDA twins of oncosweep/gpu_engine/monitoring.py and policy.py; see their docstrings
+// The CUDA twin of oncosweep/gpu_engine/clinic.py; see its docstring
 // for the model. Monitoring draws live in the channel of the reserved cell type (16383):
 // event 0 imaging (one Philox block, Box–Muller), event 1 + v the ctDNA reads of variant v.
 #pragma once
@@ -15,7 +15,7 @@
 #define OS_TWO_PI 6.283185307179586  // 2.0 * math.pi, the double Python forms
 #define OS_POISSON_TRIALS 1125899906842624LL  // 2**50: Poisson(mu) drawn as Bin(2**50, mu/2**50)
 
-// Per-realization policy state and outcomes (policy.PolicyLanes for one lane).
+// Per-realization policy state and outcomes (clinic.PolicyLanes for one lane).
 struct OsPolicy {
   int64_t regimen;  // active regimen, -1 none
   int64_t activated;
@@ -48,14 +48,14 @@ struct OsPolicy {
   }
 
   // Give ``next`` (-1: none) from iteration ``it``; a regimen already running keeps its
-  // schedule (policy._activate).
+  // schedule (clinic._activate).
   OS_HD void activate(int64_t next, int64_t it) {
     if (regimen != next) activated = it;
     regimen = next;
   }
 };
 
-// policy.start: treatment starts at iteration ``it``.
+// clinic.start: treatment starts at iteration ``it``.
 OS_HD inline void os_policy_start(const OsModel& m, OsPolicy* s, int64_t it) {
   const int64_t kind = m.strategy_kind();
   if (kind == OS_KIND_NONE) return;
@@ -63,14 +63,14 @@ OS_HD inline void os_policy_start(const OsModel& m, OsPolicy* s, int64_t it) {
   s->dose = kind == OS_KIND_ADAPTIVE ? m.dose_levels()[0] : 1.0;
 }
 
-// policy.tick: intermittent on/off cycles at the start of a step.
+// clinic.tick: intermittent on/off cycles at the start of a step.
 OS_HD inline void os_policy_tick(const OsModel& m, OsPolicy* s, int64_t since, int64_t it) {
   if (m.strategy_kind() != OS_KIND_INTERMITTENT) return;
   const int64_t position = since % (m.on_steps() + m.off_steps());
   s->activate(position < m.on_steps() ? m.lines()[0] : m.off_regimen(), it);
 }
 
-// monitoring.imaging: observed total burden (cells) at a visit.
+// clinic.imaging: observed total burden (cells) at a visit.
 OS_HD inline double os_imaging(const OsModel& m, OsKey key, uint32_t step, uint64_t real,
                                int64_t total) {
   double observed = (double)total;
@@ -83,7 +83,7 @@ OS_HD inline double os_imaging(const OsModel& m, OsKey key, uint32_t step, uint6
   return observed < m.detection_limit() ? 0.0 : observed;
 }
 
-// monitoring.death_flux + ctdna_detected: does ctDNA detect a monitored variant that resists
+// clinic.death_flux + ctdna_detected: does ctDNA detect a monitored variant that resists
 // the current regimen (any monitored variant without treatment)? ``conc``: concentrations at
 // the visit (D) or null; ``crowd``: crowding or null.
 OS_HD inline bool os_ctdna_resisting(const OsModel& m, OsKey key, uint32_t step, uint64_t real,
@@ -136,7 +136,7 @@ OS_HD inline bool os_ctdna_resisting(const OsModel& m, OsKey key, uint32_t step,
   return resisting;
 }
 
-// policy._adapt: one dose level down at <= frac_off x baseline, one up at >= frac_on x baseline.
+// clinic._adapt: one dose level down at <= frac_off x baseline, one up at >= frac_on x baseline.
 OS_HD inline void os_policy_adapt(const OsModel& m, OsPolicy* s, bool first, double observed,
                                   int64_t it) {
   const int64_t off = m.n_dose_levels();
@@ -150,7 +150,7 @@ OS_HD inline void os_policy_adapt(const OsModel& m, OsPolicy* s, bool first, dou
   s->activate(on ? m.lines()[0] : -1, it);
 }
 
-// policy.visit: decisions at a visit with imaging ``observed`` (cells); ``resisting``: ctDNA
+// clinic.visit: decisions at a visit with imaging ``observed`` (cells); ``resisting``: ctDNA
 // saw a variant resisting the current regimen (only read when has_ctdna).
 OS_HD inline void os_policy_visit(const OsModel& m, OsPolicy* s, bool first, double observed,
                                   bool has_ctdna, bool resisting, int64_t it) {

@@ -8,7 +8,7 @@
 // and chunkings.
 //
 // Capacities: one library per cell-type capacity OS_HOST_TMAX (8, 16, ..., 1024: the smallest
-// that holds the model, as kernel_layout.TYPE_CAPACITIES picks for the GPU kernel), with room
+// that holds the model, as oncosweep.limits.TYPE_CAPACITIES picks for the GPU kernel), with room
 // for OS_HOST_LMAX loci. The stack arrays of a realization are sized by them; loops run over
 // the model's own sizes.
 //

@@ -1,6 +1,6 @@
 // oncosweep: per-step event probabilities of one (realization, cell type) pair.
 //
-// The CUDA twin of oncosweep/gpu_engine/rates.py (and pharmacology.occupancy): every
+// The CUDA twin of oncosweep/gpu_engine/rates.py (occupancy: pharmacology.cuh): every
 // expression is evaluated in the numpy engine's order, one IEEE rounding per operation and no
 // fused multiply-add (device: --fmad=false; host: -ffp-contract=off), so that the same inputs
 // give the same doubles. Only transcendental functions (log, pow) may round differently from
@@ -9,6 +9,7 @@
 
 #include "compat.cuh"
 #include "model.cuh"
+#include "pharmacology.cuh"
 
 struct OsPairRates {
   double p_birth;  // division probability of the step
@@ -16,23 +17,6 @@ struct OsPairRates {
   double p_death;  // conditional on no division: p_die / (1 - p_birth), at most 1
   double left;     // 1 - p_birth - p_die: mass left for switching, migration, nothing
 };
-
-// x ** h as numpy evaluates ``array ** python_float``: the exponents -1, 0, 0.5, 1 and 2 take
-// numpy's fast paths (reciprocal, ones, sqrt, identity, square), the others pow.
-OS_HD inline double os_numpy_power(double x, double h) {
-  if (h == 2.0) return x * x;
-  if (h == 1.0) return x;
-  if (h == 0.5) return sqrt(x);
-  if (h == -1.0) return 1.0 / x;
-  if (h == 0.0) return 1.0;
-  return pow(x, h);
-}
-
-// Hill occupancy f = 1 / (1 + (IC50 / C)^h) in [0, 1]; 0 where C <= 0; IC50 = inf gives 0.
-OS_HD inline double os_occupancy(double conc, double ic50, double hill) {
-  if (!(conc > 0.0)) return 0.0;
-  return 1.0 / (1.0 + os_numpy_power(ic50 / conc, hill));
-}
 
 // Rates of cell type t. ``conc``: the lane's (midpoint) concentrations (D) or null without
 // drug; ``crowd``: the lane's crowding per growth group (G) or null (exponential growth).
@@ -129,7 +113,7 @@ OS_HD inline double os_conditional(double rate, double* left, double dt) {
   return os_min(cond, 1.0);
 }
 
-// Crowding of a lane per growth group (engine._crowding); ``total`` = sum of counts.
+// Crowding of a lane per growth group (realization._crowding); ``total`` = sum of counts.
 OS_HD inline void os_crowding(const OsModel& m, const int64_t* counts, int64_t total,
                               double* crowd) {
   const int law = (int)m.growth_law();

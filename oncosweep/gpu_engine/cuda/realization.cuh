@@ -1,12 +1,13 @@
 // oncosweep: the whole life of ONE realization, from its first cells to detection and through
-// therapy (the CUDA twin of oncosweep/gpu_engine/engine.py's run_engine loop, for one lane).
+// therapy (the CUDA twin of oncosweep/gpu_engine/realization.py's run_engine loop, for one
+// lane).
 //
 // The kernel (engine.cu) runs this with one thread per realization; the host build
 // (host_engine.cu) runs it serially on the CPU, where tests compare it realization by
 // realization with the numpy engine. Iteration ``it`` is both the loop counter and the step
 // word of every random-number counter, as in the numpy engine.
 //
-// Order within an iteration (as engine.run_engine): bookkeeping (detection, restart, give
+// Order within an iteration (as realization.run_engine): bookkeeping (detection, restart, give
 // up) -> if treated: policy start / tick, visit (imaging, ctDNA, decisions), the step's
 // boluses, trajectory sample, cure / death / horizon -> if still running: the step (drug
 // effect at the midpoint concentration), exact PK update and exposure.
@@ -15,6 +16,7 @@
 #include "clinic.cuh"
 #include "compat.cuh"
 #include "model.cuh"
+#include "pharmacology.cuh"
 #include "philox.cuh"
 #include "rates.cuh"
 #include "step.cuh"
@@ -78,7 +80,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
 
   int64_t it = 0;
   for (;;) {
-    // ---- bookkeeping (engine._bookkeep) ----
+    // ---- bookkeeping (realization._bookkeep) ----
     int64_t total = 0;
     for (int t = 0; t < n_types; ++t) total += counts[t];
     if (phase == OS_GROWING) {
@@ -152,12 +154,8 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
     if (treated_model && on) {
       const double* rate = plan.regimen >= 0 ? m.regimen_infusion() + plan.regimen * n_drugs
                                              : nullptr;
-      const double* half = m.pk_half_decay();
-      const double* mid = m.pk_infusion_mid();
-      for (int d = 0; d < n_drugs; ++d) {
-        infusion[d] = rate != nullptr ? rate[d] * plan.dose : 0.0;
-        lane_conc[d] = conc[d] * half[d] + infusion[d] * mid[d];
-      }
+      for (int d = 0; d < n_drugs; ++d) infusion[d] = rate != nullptr ? rate[d] * plan.dose : 0.0;
+      os_pk_midpoint(m, n_drugs, conc, infusion, lane_conc);
       step_conc = lane_conc;
     }
     if (growth_crowding) os_crowding(m, counts, total, crowd);
@@ -165,17 +163,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
     os_branching_step<LMAX>(m, &ctx, counts, next, step_conc,
                             growth_crowding ? crowd : nullptr);
     for (int t = 0; t < n_types; ++t) counts[t] = next[t];
-    if (step_conc != nullptr) {
-      const double* decay = m.pk_decay();
-      const double* end = m.pk_infusion_end();
-      const double* bolus_auc = m.pk_auc_bolus();
-      const double* infusion_auc = m.pk_auc_infusion();
-      for (int d = 0; d < n_drugs; ++d) {
-        const double c0 = conc[d];
-        conc[d] = c0 * decay[d] + infusion[d] * end[d];
-        auc[d] += c0 * bolus_auc[d] + infusion[d] * infusion_auc[d];
-      }
-    }
+    if (step_conc != nullptr) os_pk_advance(m, n_drugs, conc, infusion, auc);
     if (ctx.status != OS_OK) break;
     stats.lane_steps += 1;
     it += 1;

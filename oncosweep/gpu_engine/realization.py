@@ -1,4 +1,5 @@
-"""The CPU reference engine: realizations from the first cells to detection, then therapy.
+"""The numpy reference engine: realizations from the first cells to detection, then therapy
+(the twin of ``cuda/realization.cuh``, which runs one realization per thread).
 
 Every realization advances one step per loop iteration ``it``; ``it`` is also the ``step`` word
 of its random-number counter and keeps counting across restarts, so a restarted tumour draws
@@ -19,51 +20,21 @@ Phases of a realization, checked at the start of each iteration before the step:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from oncosweep.gpu_engine import monitoring as clinic
+from oncosweep.gpu_engine import clinic, rng
 from oncosweep.gpu_engine import pharmacology as pk
-from oncosweep.gpu_engine import policy, rng
 from oncosweep.gpu_engine.allocator import tune_allocator
-from oncosweep.gpu_engine.compile import CompiledModel
+from oncosweep.gpu_engine.record import EngineResult, allocate_raw, finish, trace_rows
 from oncosweep.gpu_engine.step import DeviceModel, DrawCounter, branching_step
 from oncosweep.gpu_engine.xp import to_host
+from oncosweep.lowering.compiled import CompiledModel
 
 GROWING, TREATED, FINISHED = 0, 1, 2
-
-
-@dataclass
-class EngineResult:
-    """Per-realization outputs on the host (numpy), for realizations start .. start + R - 1."""
-
-    realization: np.ndarray  # (R,) int64 global indices
-    detected: np.ndarray  # (R,) bool
-    time_to_detection: np.ndarray  # (R,) float64 days; NaN where not detected
-    restarts: np.ndarray  # (R,) int64
-    cells_at_detection: np.ndarray  # (R, T) int64 cells (state when given up if undetected)
-    cells_at_start: np.ndarray  # (R, T) int64 cells at treatment start (0 if undetected)
-    resistant_at_start: np.ndarray  # (R, D) bool
-    cured: np.ndarray  # (R,) bool: extinct after treatment start
-    time_to_cure: np.ndarray  # (R,) float64 days since treatment start; NaN where not cured
-    died: np.ndarray  # (R,) bool
-    time_to_death: np.ndarray  # (R,) float64 days since treatment start; NaN where not died
-    drug_exposure: np.ndarray  # (R, D) float64 concentration x days after treatment start
-    progressed: np.ndarray  # (R,) bool: a progression the strategy could not answer
-    time_to_progression: np.ndarray  # (R,) float64 days; NaN where not progressed
-    regimen_switches: np.ndarray  # (R,) int64
-    ctdna_detection_time: np.ndarray  # (R,) float64 days; NaN where never detected
-    ctdna_lead_time: np.ndarray  # (R,) float64 days: first imaging progression - detection
-    treated_fraction: np.ndarray  # (R,) float64 share of the simulated treatment time dosed
-    traced: np.ndarray  # (K,) int64 global indices of traced realizations
-    trajectory: np.ndarray  # (K, n_times, T) float64 cells; NaN where not simulated
-    concentration: np.ndarray  # (K, n_times, D) float64; NaN where not simulated
-    on_treatment: np.ndarray  # (K, n_times) float64 dose factor given (0: off); NaN
-    observed_burden: np.ndarray  # (K, n_visits) float64 imaging at each visit; NaN
-    stats: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,7 +51,7 @@ class _Lanes:
     cells_at_detection: Any
     conc: Any
     auc: Any
-    policy: policy.PolicyLanes
+    policy: clinic.PolicyLanes
 
 
 def run_engine(
@@ -123,7 +94,7 @@ def run_engine(
         cells_at_detection=xp.zeros((n_real, n_types), dtype=xp.int64),
         conc=xp.zeros((n_real, n_drugs)),
         auc=xp.zeros((n_real, n_drugs)),
-        policy=policy.PolicyLanes.empty(xp, n_real),
+        policy=clinic.PolicyLanes.empty(xp, n_real),
     )
     decay = pk.StepDecay.from_half_lives(model.half_life, model.dt)
     bolus = xp.asarray(model.regimen_bolus)
@@ -133,14 +104,11 @@ def run_engine(
     group_of = xp.asarray(np.eye(max(len(model.carrying_capacity), 1), dtype=np.int64)[
         model.group]) if model.growth_law != "exponential" else None
 
-    traced = model.traced_in(start, n_real)
-    trace_row = np.full(n_real, -1, dtype=np.int64)
-    trace_row[traced - start] = np.arange(traced.size)
-    trace_row = xp.asarray(trace_row)
-    trajectory = xp.full((traced.size, model.n_trace_times, n_types), xp.nan)
-    conc_trace = xp.full((traced.size, model.n_trace_times, n_drugs), xp.nan)
-    dose_trace = xp.full((traced.size, model.n_trace_times), xp.nan)
-    observed_trace = xp.full((traced.size, model.n_visits), xp.nan)
+    traced, host_rows = trace_rows(model, start, n_real)
+    trace_row = xp.asarray(host_rows)
+    raw = allocate_raw(xp, model, n_real, traced.size)
+    trajectory, conc_trace = raw["trajectory"], raw["concentration"]
+    dose_trace, observed_trace = raw["on_treatment"], raw["observed_burden"]
 
     counter = DrawCounter() if count_draws else None
     lane_steps = 0
@@ -153,8 +121,8 @@ def run_engine(
         (rows,) = xp.nonzero(treated)
         plan = state.policy
         if model.treated and rows.size:
-            policy.start(xp, model, plan, rows[since[rows] == 0], it)
-            policy.tick(xp, model, plan, rows, since[rows], it)
+            clinic.start(xp, model, plan, rows[since[rows] == 0], it)
+            clinic.tick(xp, model, plan, rows, since[rows], it)
         if model.visit_steps and rows.size:
             (visiting,) = xp.nonzero(treated & (since % model.visit_steps == 0))
             if visiting.size:
@@ -203,30 +171,21 @@ def run_engine(
         it += 1
         if on_iteration is not None:
             on_iteration(it, int(active.size))
-    _zero_after_cure(xp, model, state, trace_row, trajectory)
-    traces = {"trajectory": trajectory, "concentration": conc_trace, "on_treatment": dose_trace,
-              "observed_burden": observed_trace}
-    return _result(xp, model, state, start, traced, traces, {
+    plan = state.policy
+    raw.update(attempt_start=state.attempt_start, restarts=state.restarts,
+               detect_it=state.detect_it, end_it=state.end_it,
+               cured=state.cured.astype(xp.int64), cells_at_detection=state.cells_at_detection,
+               auc=state.auc, progressed=plan.progressed.astype(xp.int64),
+               progression_it=plan.progression_it, first_pd_it=plan.first_pd_it,
+               ctdna_it=plan.ctdna_it, switches=plan.switches,
+               treated_steps=plan.treated_steps)
+    return finish(model, {name: to_host(value) for name, value in raw.items()}, start=start,
+                  traced=traced, rows=host_rows, stats={
         "iterations": it,
         "lane_steps": lane_steps,
         "logical_draws": lane_steps * draws_per_lane_step,
         **({"nontrivial_draws": counter.nontrivial} if counter is not None else {}),
     })
-
-
-def concatenate_results(parts: list[EngineResult]) -> EngineResult:
-    """One result from consecutive chunks: arrays joined, stats summed ("iterations": max)."""
-    if len(parts) == 1:
-        return parts[0]
-    fields = EngineResult.__dataclass_fields__
-    merged = {name: np.concatenate([getattr(p, name) for p in parts]) for name in fields
-              if name != "stats"}
-    stats: dict[str, int] = {}
-    for part in parts:
-        for name, value in part.stats.items():
-            stats[name] = max(stats.get(name, 0), value) if name == "iterations" else (
-                stats.get(name, 0) + value)
-    return EngineResult(**merged, stats=stats)
 
 
 def _bookkeep(xp: ModuleType, model: CompiledModel, state: _Lanes, it: int, initial: Any) -> Any:
@@ -277,21 +236,9 @@ def _visit(xp, model, dm, state, visiting, since, total, key, it, real, resists,
             resisting = (detected & resists[current]).any(axis=1)
         else:
             resisting = detected.any(axis=1)
-    policy.visit(xp, model, state.policy, visiting, since[visiting] == 0, observed, resisting,
+    clinic.visit(xp, model, state.policy, visiting, since[visiting] == 0, observed, resisting,
                  it)
     return observed
-
-
-def _zero_after_cure(xp, model, state, trace_row, trajectory) -> None:
-    """A cured tumour has 0 cells from then on: known values, not missing ones (NaN stays
-    after death, where the simulation stopped)."""
-    (lanes,) = xp.nonzero(state.cured & (trace_row >= 0))
-    if lanes.size == 0:
-        return
-    rows = trace_row[lanes]
-    first = (state.end_it[lanes] - state.detect_it[lanes]) // model.trace_every_steps + 1
-    later = xp.arange(model.n_trace_times)[None, :] >= first[:, None]
-    trajectory[rows] = xp.where(later[:, :, None], 0.0, trajectory[rows])
 
 
 def _crowding(xp: ModuleType, model: CompiledModel, counts: Any, group_of: Any) -> Any | None:
@@ -308,47 +255,3 @@ def _crowding(xp: ModuleType, model: CompiledModel, counts: Any, group_of: Any) 
         return total / capacity
     # Gompertz: ln N / ln K (occupied lanes have N >= 1)
     return xp.log(xp.maximum(total, 1.0)) / xp.log(capacity)
-
-
-def _result(xp, model, state, start, traced, traces, stats) -> EngineResult:
-    detected = state.detect_it >= 0
-    ended = state.end_it >= 0
-    died = ended & ~state.cured
-    dt = model.dt
-    since_start = (state.end_it - state.detect_it) * dt
-    cells_at_start = xp.where(detected[:, None], state.cells_at_detection, 0)
-    resistant = xp.asarray(model.resistant)
-    resistant_at_start = ((cells_at_start > 0)[:, :, None] & resistant[None]).any(axis=1)
-    plan = state.policy
-
-    def days(it: Any) -> Any:
-        return xp.where(it >= 0, (it - state.detect_it) * dt, xp.nan)
-
-    steps_after = xp.where(ended, state.end_it - state.detect_it, model.horizon_steps)
-    treated_fraction = xp.where(detected & (steps_after > 0),
-                                plan.treated_steps / xp.maximum(steps_after, 1), xp.nan)
-    return EngineResult(
-        realization=np.arange(start, start + detected.shape[0], dtype=np.int64),
-        detected=to_host(detected),
-        time_to_detection=to_host(
-            xp.where(detected, (state.detect_it - state.attempt_start) * dt, xp.nan)),
-        restarts=to_host(state.restarts),
-        cells_at_detection=to_host(state.cells_at_detection),
-        cells_at_start=to_host(cells_at_start),
-        resistant_at_start=to_host(resistant_at_start),
-        cured=to_host(state.cured),
-        time_to_cure=to_host(xp.where(state.cured, since_start, xp.nan)),
-        died=to_host(died),
-        time_to_death=to_host(xp.where(died, since_start, xp.nan)),
-        drug_exposure=to_host(state.auc),
-        progressed=to_host(plan.progressed),
-        time_to_progression=to_host(days(plan.progression_it)),
-        regimen_switches=to_host(plan.switches),
-        ctdna_detection_time=to_host(days(plan.ctdna_it)),
-        ctdna_lead_time=to_host(xp.where((plan.ctdna_it >= 0) & (plan.first_pd_it >= 0),
-                                         (plan.first_pd_it - plan.ctdna_it) * dt, xp.nan)),
-        treated_fraction=to_host(treated_fraction),
-        traced=traced,
-        **{name: to_host(value) for name, value in traces.items()},
-        stats=stats,
-    )

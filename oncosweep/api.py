@@ -1,30 +1,35 @@
-"""``oncosweep.simulate``: the public entry point from a scenario to a result dataset."""
+"""``oncosweep.simulate``: the public entry point from a scenario to a result dataset.
+
+It sits above the engine (``oncosweep.gpu_engine``) and the lowering layer: it reads the
+scenario, lowers and compiles it per strategy, runs the chosen backend in batches and builds
+the dataset.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from oncosweep.gpu_engine import rng
+from oncosweep import limits
 from oncosweep.gpu_engine.backend import ResolvedBackend, resolve_backend
 from oncosweep.gpu_engine.compile import compile_scenario
 from oncosweep.gpu_engine.cpu_engine import check_threads
 from oncosweep.gpu_engine.dataset import to_dataset
-from oncosweep.gpu_engine.engine import EngineResult, concatenate_results, run_engine
-
-if TYPE_CHECKING:  # pragma: no cover
-    from oncosweep.scenario import Scenario
+from oncosweep.gpu_engine.realization import run_engine
+from oncosweep.gpu_engine.record import EngineResult, concatenate_results
+from oncosweep.lowering.declaration import RESULTS
+from oncosweep.scenario import Scenario
 
 DEFAULT_BATCH = 8192
 CPU_BATCH = 1 << 16  # the compiled engine schedules realizations dynamically: few batch tails
 GPU_BATCH = 1 << 20  # the fused kernel runs one thread per realization: fill the GPU
 BATCHES = {"numpy": DEFAULT_BATCH, "cpu": CPU_BATCH, "cupy": GPU_BATCH}
-PRE_TREATMENT = ("detected", "time_to_detection", "restarts", "cells_at_detection",
-                 "cells_at_start", "resistant_at_start")
+PRE_TREATMENT = tuple(r.name for r in RESULTS if not r.per_strategy)
+"""Outputs identical under every strategy (common random numbers): no strategy dimension."""
 
 
 def simulate(
@@ -75,14 +80,13 @@ def simulate(
     progress
         Show a progress bar over realizations (on a terminal).
     """
-    from oncosweep.scenario import Scenario  # noqa: PLC0415 - scenario is below the engine
 
     if not isinstance(scenario, Scenario):
         scenario = Scenario.from_yaml(scenario)
     _check_int("realizations", realizations, 1, 2**63 - 1)
-    _check_int("seed", seed, 0, rng.MAX_SEED)
+    _check_int("seed", seed, 0, limits.MAX_SEED)
     _check_int("start", start, 0, 2**63 - 1)
-    _check_int("point", point, 0, rng.MAX_POINT)
+    _check_int("point", point, 0, limits.MAX_POINT)
     if threads is not None:
         check_threads(threads)
     chosen = resolve_backend(backend, threads=threads)

@@ -1,0 +1,54 @@
+"""The derived parameters of :data:`oncosweep.lowering.declaration.PARAMETERS` (record
+``derived``): values computed from a compiled model for the engines, in one place.
+
+Both engines read them by their declared names: the compiled engines packed by
+``layout.pack_model`` (``m.imaging_sigma()``, ``m.pk_decay()`` ...), the numpy engine
+through its device records (``device.py``). Each value is formed with one expression here, so
+both engines start from the same doubles.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from oncosweep.gpu_engine.pharmacology import StepDecay
+from oncosweep.lowering.compiled import CompiledModel
+from oncosweep.lowering.declaration import PARAMETERS
+
+
+def derived_parameters(model: CompiledModel) -> dict[str, Any]:
+    """name -> value of every derived parameter of ``model``."""
+    sigma = math.sqrt(math.log1p(model.imaging_cv**2))
+    decay = StepDecay.from_half_lives(model.half_life, model.dt)
+    values = {
+        "n_types": model.n_types, "n_loci": model.n_loci, "n_phenotypes": model.n_phenotypes,
+        "n_compartments": model.n_compartments, "n_groups": len(model.carrying_capacity),
+        "n_drugs": model.n_drugs, "n_regimens": len(model.regimen_names),
+        "n_lines": len(model.lines), "n_dose_levels": len(model.dose_levels),
+        "n_ctdna": len(model.ctdna_loci), "n_trace_times": model.n_trace_times,
+        "n_visits": model.n_visits,
+        "has_immune": bool(np.any(model.immune_kill > 0)),
+        "drug_sensitive_switching": bool(np.any(model.switch_rate_on_drug
+                                                != model.switch_rate)),
+        "imaging_noise": model.imaging_cv > 0,
+        "imaging_sigma": sigma, "imaging_half_var": 0.5 * sigma * sigma,
+        "half_shed": 0.5 * model.shed_per_death, "ctdna_depth_f": float(model.ctdna_depth),
+        "log_capacity": np.log(model.carrying_capacity),
+        "pk_decay": decay.decay, "pk_half_decay": decay.half_decay,
+        "pk_infusion_end": decay.infusion_end, "pk_infusion_mid": decay.infusion_mid,
+        "pk_auc_bolus": decay.auc_bolus, "pk_auc_infusion": decay.auc_infusion,
+    }
+    declared = {p.name for p in PARAMETERS if p.record == "derived"}
+    if set(values) != declared:  # pragma: no cover - a developer error
+        raise RuntimeError(f"derived parameters {sorted(values)} != declared {sorted(declared)}")
+    return values
+
+
+def parameter_values(model: CompiledModel) -> dict[str, Any]:
+    """Every declared parameter of ``model`` by name: its fields and the derived values."""
+    values = {p.name: getattr(model, p.name) for p in PARAMETERS if p.record != "derived"}
+    values.update(derived_parameters(model))
+    return values

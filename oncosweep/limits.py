@@ -1,0 +1,31 @@
+"""The limits every layer shares, declared once (sizes of a model, ranges of the seeds).
+
+The schema (``oncosweep.scenario``) rejects a configuration beyond them with a message naming
+the field; the engines and the CUDA header (generated from :mod:`oncosweep.lowering.declaration`)
+are sized by them. The random-number addressing (``gpu_engine/rng.py``) packs a cell type, an
+event and an attempt into one 32-bit slot word: 14 + 10 + 8 bits, so at most
+``2**14 - 1`` real cell types (the largest value is reserved for per-realization draws).
+"""
+
+from __future__ import annotations
+
+#: Resistance loci per tumour (the mutation tree has 2**MAX_LOCI - 1 nodes per cell type).
+MAX_LOCI = 8
+#: Phenotypes (cell states) per tumour: the slot events 2 .. 9 are the switches.
+MAX_PHENOTYPES = 8
+#: Compartments (microenvironments) per tumour.
+MAX_COMPARTMENTS = 8
+#: Real cell types (genotype x phenotype x compartment): 2**14 - 1, one value is reserved.
+MAX_CELL_TYPES = (1 << 14) - 1
+#: Root seeds and parameter-point ids are 32-bit words of the Philox key.
+MAX_SEED = (1 << 32) - 1
+MAX_POINT = (1 << 32) - 1
+#: Loop iterations of one realization: the 32-bit step word of the Philox counter.
+MAX_STEPS = (1 << 32) - 1
+
+# ---- capacities of the compiled engines (the CUDA kernel and its host build) --------------
+#: Cell-type capacities the compiled kernel is instantiated for (the smallest >= n_types).
+TYPE_CAPACITIES = (8, 16, 32, 64, 128, 256, 512, 1024)
+#: Per-realization arrays of the compiled kernel (the numpy engine has no such limits).
+KERNEL_CAPACITIES = {"n_drugs": 8, "n_groups": 8, "n_phenotypes": MAX_PHENOTYPES,
+                     "n_compartments": MAX_COMPARTMENTS, "n_ctdna": 8, "n_loci": MAX_LOCI}
