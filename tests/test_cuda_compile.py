@@ -30,7 +30,7 @@ import pytest
 
 from oncosweep.gpu_engine import cuda_build
 
-SOURCES = cuda_build.all_sources()
+SOURCES = [*cuda_build.all_sources(), *sorted((Path(__file__).parent / "cuda").glob("*.cu"))]
 HEADERS = [p for p in SOURCES if p.suffix == ".cuh"]
 KERNELS = [p for p in SOURCES if p.suffix == ".cu"]
 ARCHS = ["sm_80", "sm_90"]
@@ -251,7 +251,7 @@ def test_header_needs_no_standard_library_under_nvrtc(header, tmp_path):
 
 def test_sources_are_found():
     names = {p.name for p in SOURCES}
-    assert {"compat.cuh", "philox.cuh", "binomial.cuh", "sampler_floor.cu",
-            "host_samplers.cu"} <= names  # fmt: skip
+    assert {"compat.cuh", "philox.cuh", "binomial.cuh", "sampler_floor.cu", "declared.cuh",
+            "pharmacology.cuh"} <= names  # fmt: skip
     text = cuda_build.source_text("sampler_floor.cu")
     assert text.startswith("// oncosweep sources ") and '#line 1 "sampler_floor.cu"' in text

@@ -2,7 +2,7 @@
 
 The per-realization code of the fused CUDA kernel is ``__host__ __device__``; here it is built
 with the host C++ compiler (``cuda_build.build_host_library``, no FMA contraction) and run
-serially through ctypes (``cuda/host_samplers.cu``), then compared with the numpy reference
+serially through ctypes (``tests/cuda/host_samplers.cu``, a harness outside the package), then compared with the numpy reference
 (``philox.py``, ``binomial.py``) on the same keys and counters:
 
 * Philox words and uniforms: equal on 1e6 random blocks and the Random123 known answers;
@@ -68,10 +68,10 @@ AUTO, INVERSION, BTRS = -1, 0, 1
 
 
 class Host:
-    """ctypes wrappers over cuda/host_samplers.cu; inputs are converted to contiguous arrays."""
+    """ctypes wrappers over tests/cuda/host_samplers.cu; inputs are converted to contiguous arrays."""
 
     def __init__(self) -> None:
-        self.lib = cuda_build.build_host_library("host_samplers.cu")
+        self.lib = cuda_build.build_host_library(str(HARNESS))
 
     @staticmethod
     def _arr(v, dtype, size=None):

@@ -266,7 +266,9 @@ def compiler_identity(cxx: str) -> str:
 
 
 def build_host_library(source_name: str, *, defines: Iterable[str] = ()) -> ctypes.CDLL:
-    """Compile ``CUDA_DIR / source_name`` as host C++ into a shared library and load it.
+    """Compile ``CUDA_DIR / source_name`` (or the absolute path ``source_name``: the tests'
+    harnesses, which include the package's headers) as host C++ into a shared library and
+    load it.
 
     Command: ``<cxx> -O2 -std=c++17 -ffp-contract=off -fno-fast-math -fPIC -shared -x c++
     -I CUDA_DIR [-D...] -o LIB SOURCE`` with the compiler of :func:`host_compiler`.
@@ -297,8 +299,9 @@ def _build_host_library(source_name: str, defines: tuple[str, ...]) -> ctypes.CD
     if not source.is_file():
         raise FileNotFoundError(f"no CUDA source {source_name!r} in {CUDA_DIR}")
     flags = (*HOST_CXX_FLAGS, "-I", str(CUDA_DIR), *(f"-D{d}" for d in defines))
+    outside = "" if source.parent == CUDA_DIR else source.read_text(encoding="utf-8")
     h = hashlib.sha256()
-    for part in (cxx, compiler_identity(cxx), *flags, source_name, sources_digest()):
+    for part in (cxx, compiler_identity(cxx), *flags, source_name, sources_digest(), outside):
         h.update(part.encode())
         h.update(b"\0")
     out_dir = build_dir()
