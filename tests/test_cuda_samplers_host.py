@@ -2,7 +2,8 @@
 
 The per-realization code of the fused CUDA kernel is ``__host__ __device__``; here it is built
 with the host C++ compiler (``cuda_build.build_host_library``, no FMA contraction) and run
-serially through ctypes (``tests/cuda/host_samplers.cu``, a harness outside the package), then compared with the numpy reference
+serially through ctypes (``tests/cuda/host_samplers.cu``, a harness outside the package),
+then compared with the numpy reference
 (``philox.py``, ``binomial.py``) on the same keys and counters:
 
 * Philox words and uniforms: equal on 1e6 random blocks and the Random123 known answers;
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,6 +53,9 @@ from oncosweep.gpu_engine.binomial import (
 )
 from oncosweep.gpu_engine.philox import philox4x32_10, uniform_pair, words_to_uniform
 
+HARNESS = Path(__file__).parent / "cuda" / "host_samplers.cu"
+"""The test harness: ctypes entry points over the package's sampler headers."""
+
 pytestmark = pytest.mark.skipif(
     cuda_build.host_compiler() is None,
     reason="no host C++ compiler (g++ / c++ / clang++ on PATH, or ONCOSWEEP_CXX) to build "
@@ -68,7 +73,7 @@ AUTO, INVERSION, BTRS = -1, 0, 1
 
 
 class Host:
-    """ctypes wrappers over tests/cuda/host_samplers.cu; inputs are converted to contiguous arrays."""
+    """ctypes wrappers over tests/cuda/host_samplers.cu; inputs become contiguous arrays."""
 
     def __init__(self) -> None:
         self.lib = cuda_build.build_host_library(str(HARNESS))
