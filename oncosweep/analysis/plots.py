@@ -13,12 +13,16 @@ selected without being named. Figures of one realization (:func:`plot_muller`,
 :func:`plot_ctdna_lead` draw one panel per remaining sweep point.
 
 Times are days since treatment start (detection), cell numbers are cells.
+
+This module draws; what it draws comes from :mod:`~oncosweep.analysis.selection` (sweep
+points, strategies, traced realizations), :mod:`~oncosweep.analysis.muller` (clones and their
+nesting) and :mod:`~oncosweep.analysis.metrics` (the heatmap metrics); ``sweep_axes``,
+``axis_index``, ``clone_cells``, ``heatmap_metric`` and ``HEATMAP_METRICS`` are importable
+from here too.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,145 +35,30 @@ import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from oncosweep.analysis import _data, muller  # noqa: E402
+from oncosweep.analysis.metrics import HEATMAP_METRICS, heatmap_metric  # noqa: E402
+from oncosweep.analysis.muller import WILD_TYPE, clone_cells  # noqa: E402
+from oncosweep.analysis.selection import (  # noqa: E402
+    STRATEGY,
+    axis_index,
+    by_strategy,
+    check_strategies,
+    fmt,
+    one_point,
+    plain,
+    scenario_of,
+    strategy_names,
+    sweep_axes,
+    sweep_points,
+    traced_at,
+)
+from oncosweep.analysis.survival import survival_curves  # noqa: E402
+
 __all__ = ["HEATMAP_METRICS", "axis_index", "clone_cells", "heatmap_metric", "plot_burden",
            "plot_ctdna_lead", "plot_heatmap", "plot_muller", "plot_survival", "sweep_axes"]
 
-STRATEGY = "strategy"
-WILD_TYPE = "wt"
 #: colour of the wild type in Muller and burden plots
 WT_COLOUR = "#c8c8c8"
-
-
-# --------------------------------------------------------------------------- dataset helpers
-
-def sweep_axes(ds: Any) -> list[str]:
-    """Names of the non-strategy sweep axes of a sweep store (``[]`` for a dataset of
-    :func:`oncosweep.simulate` or ``oncosweep run``), in the store's order."""
-    text = ds.attrs.get("axes")
-    if not text:
-        return []
-    axes = json.loads(text) if isinstance(text, str) else text
-    return [str(name) for name, _values, is_strategy in axes
-            if not is_strategy and str(name) in ds.dims]
-
-
-def _strategy_names(ds: Any) -> list[str]:
-    if STRATEGY in ds.dims:
-        return [str(s) for s in ds[STRATEGY].values]
-    return [str(ds.attrs.get("strategy") or "treatment")]
-
-
-def _by_strategy(ds: Any, strategy: str | None) -> list[tuple[str, Any]]:
-    """(name, dataset without a strategy dimension) per strategy, or for ``strategy`` alone."""
-    names = _strategy_names(ds)
-    if strategy is not None:
-        if str(strategy) not in names:
-            raise ValueError(f"strategy: {strategy!r} is not a strategy of the dataset; "
-                             f"strategies: {names}")
-        names = [str(strategy)]
-    if STRATEGY not in ds.dims:
-        return [(names[0], ds)]
-    return [(name, ds.sel({STRATEGY: name})) for name in names]
-
-
-def axis_index(ds: Any, axis: str, value: Any) -> int:
-    """Index of ``value`` on sweep axis ``axis`` (floats compared to a relative 1e-9, labels
-    as text); ValueError naming ``point[axis]`` and listing the values if absent."""
-    coord = ds[axis].values
-    if coord.dtype.kind in "fc":
-        try:
-            hits = np.nonzero(np.isclose(coord, float(value), rtol=1e-9, atol=0.0))[0]
-        except (TypeError, ValueError):
-            hits = np.array([], dtype=int)
-    else:
-        hits = np.nonzero(np.array([str(v) == str(value) for v in coord]))[0]
-    if hits.size == 0:
-        raise ValueError(f"point[{axis!r}]: {value!r} is not a value of the sweep axis; "
-                         f"values: {[_plain(v) for v in coord]}")
-    return int(hits[0])
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _select(ds: Any, point: Mapping[str, Any] | None) -> tuple[Any, list[str], str]:
-    """``ds`` at ``point`` (axes of length 1 selected too), the sweep axes left and a label
-    of the selected values."""
-    axes = sweep_axes(ds)
-    if point is not None and not isinstance(point, Mapping):
-        raise TypeError(f"point: must be a mapping {{axis: value}}, got {type(point).__name__}")
-    point = dict(point or {})
-    for name in point:
-        if name not in axes:
-            raise ValueError(f"point: {name!r} is not a sweep axis of the dataset; sweep axes: "
-                             f"{axes or 'none (not a sweep store)'}")
-    index = {name: axis_index(ds, name, value) for name, value in point.items()}
-    index.update({name: 0 for name in axes if name not in index and ds.sizes[name] == 1})
-    chosen = ", ".join(f"{_short(name)} = {_fmt(ds[name].values[index[name]])}"
-                       for name in axes if name in index)
-    return ds.isel(index), [name for name in axes if name not in index], chosen
-
-
-def _points(ds: Any, point: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
-    """(label, dataset) per sweep point left after selecting ``point``."""
-    ds, left, chosen = _select(ds, point)
-    out = []
-    for index in itertools.product(*(range(ds.sizes[name]) for name in left)):
-        one = ds.isel(dict(zip(left, index, strict=True)))
-        label = ", ".join(f"{_short(name)} = {_fmt(one[name].values)}" for name in left)
-        out.append((", ".join(part for part in (chosen, label) if part), one))
-    return out
-
-
-def _one_point(ds: Any, point: Mapping[str, Any] | None) -> tuple[Any, str]:
-    ds, left, chosen = _select(ds, point)
-    if left:
-        raise ValueError(
-            f"point: choose one value of the sweep axes {left} (e.g. point={{{left[0]!r}: "
-            f"{_plain(ds[left[0]].values[0])!r}}})")
-    return ds, chosen
-
-
-def _short(name: str) -> str:
-    """A sweep axis name for labels: the last part of a dotted parameter path."""
-    return name.rsplit(".", 1)[-1] if name.count(".") > 1 else name
-
-
-def _fmt(value: Any) -> str:
-    value = _plain(np.asarray(value).reshape(-1)[0] if np.ndim(value) else value)
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
-def _traced(ds: Any, realization: int) -> Any:
-    """``ds`` at traced realization ``realization`` (its global index)."""
-    if "trajectory" not in ds or "traced_realization" not in ds.dims:
-        raise ValueError("the dataset has no traced trajectories (variable 'trajectory')")
-    traced = [int(r) for r in ds["traced_realization"].values]
-    if isinstance(realization, bool) or not isinstance(realization, int | np.integer):
-        raise TypeError(f"realization: must be an integer realization index, got "
-                        f"{realization!r}")
-    if int(realization) not in traced:
-        hint = traced if traced else "none (set trace.realizations in the scenario)"
-        raise ValueError(f"realization: {realization} is not a traced realization; traced "
-                         f"realizations: {hint}")
-    return ds.sel(traced_realization=int(realization))
-
-
-def _scenario(ds: Any) -> dict[str, Any]:
-    """The scenario from the dataset's attributes (``{}`` if absent or unreadable)."""
-    text = ds.attrs.get("scenario")
-    if not text:
-        return {}
-    try:
-        import yaml  # noqa: PLC0415
-
-        data = yaml.safe_load(text)
-    except Exception:  # noqa: BLE001 - a figure without reference lines is still a figure
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _grid(n: int, *, ax: Axes | None, width: float = 4.6, height: float = 3.4,
@@ -195,31 +84,7 @@ def _colours(names: Sequence[str]) -> dict[str, Any]:
     return {name: cmap(i % 10) for i, name in enumerate(names)}
 
 
-# ----------------------------------------------------------------------------- clones
-
-def _genotype(label: str) -> str:
-    return str(label).split("/", 1)[0]
-
-
-def _loci(genotype: str) -> frozenset[str]:
-    return frozenset() if genotype == WILD_TYPE else frozenset(genotype.split("+"))
-
-
-def clone_cells(trajectory: Any) -> tuple[list[str], np.ndarray]:
-    """Cells per clone of one traced trajectory ``(time, cell_type)``.
-
-    A clone is a genotype: the part of the cell-type label before ``/`` (``wt`` is the wild
-    type; ``R1+R2/persister@sanctuary`` belongs to clone ``R1+R2``), summed over phenotypes
-    and compartments. Returns the genotypes in label order and an array (time, genotype) of
-    cells (NaN where the trajectory is NaN: after death, not simulated)."""
-    labels = [str(label) for label in trajectory["cell_type"].values]
-    genotypes = list(dict.fromkeys(_genotype(label) for label in labels))
-    values = np.asarray(trajectory.transpose("time", "cell_type").values, dtype=float)
-    cells = np.stack([values[:, [i for i, label in enumerate(labels)
-                                 if _genotype(label) == g]].sum(axis=1)
-                      for g in genotypes], axis=1)
-    return genotypes, cells
-
+# ----------------------------------------------------------------------------- Muller
 
 def _genotype_colours(genotypes: Sequence[str]) -> dict[str, Any]:
     cmap = plt.get_cmap("tab10")
@@ -227,70 +92,6 @@ def _genotype_colours(genotypes: Sequence[str]) -> dict[str, Any]:
     colours = {g: cmap(i % 10) for i, g in enumerate(mutants)}
     colours[WILD_TYPE] = WT_COLOUR
     return colours
-
-
-def _parents(genotypes: Sequence[str], cells: np.ndarray) -> dict[str, str | None]:
-    """Parent clone of each genotype: the genotype with one mutation fewer that had the most
-    cells when the clone first appeared (``wt`` for single mutants; None for the root)."""
-    present = {g: np.nan_to_num(cells[:, i]) > 0 for i, g in enumerate(genotypes)}
-    column = {g: i for i, g in enumerate(genotypes)}
-    by_loci = {_loci(g): g for g in genotypes}
-    parents: dict[str, str | None] = {}
-    root = WILD_TYPE if WILD_TYPE in column else genotypes[0]
-    for g in genotypes:
-        if g == root:
-            parents[g] = None
-            continue
-        loci = _loci(g)
-        candidates = [by_loci[loci - {locus}] for locus in sorted(loci)
-                      if loci - {locus} in by_loci]
-        if not candidates:
-            parents[g] = root
-            continue
-        first = int(np.argmax(present[g])) if present[g].any() else 0
-        parents[g] = max(candidates, key=lambda c: np.nan_to_num(cells[first, column[c]]))
-    return parents
-
-
-def _muller_layout(genotypes: Sequence[str], parents: Mapping[str, str | None],
-                   freq: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(genotype, lower, upper) per genotype, parents before their descendants: a clone's
-    span covers its own frequency, split in two halves around its descendants' spans, so
-    descendants (drawn over it) emerge from the middle of the clone they arose in."""
-    children: dict[str, list[str]] = {g: [] for g in genotypes}
-    for g, parent in parents.items():
-        if parent is not None:
-            children[parent].append(g)
-    column = {g: i for i, g in enumerate(genotypes)}
-    spans: list[tuple[str, np.ndarray, np.ndarray]] = []
-
-    def place(g: str, bottom: np.ndarray) -> np.ndarray:
-        own = freq[:, column[g]]
-        slot = len(spans)
-        spans.append((g, bottom, bottom))
-        top = bottom + (own / 2 if children[g] else own)
-        for child in children[g]:
-            top = place(child, top)
-        if children[g]:
-            top = top + own / 2
-        spans[slot] = (g, bottom, top)
-        return top
-
-    bottom = np.zeros(freq.shape[0])
-    for root in (g for g in genotypes if parents[g] is None):
-        bottom = place(root, bottom)
-    return spans
-
-
-def _fate(time: np.ndarray, total: np.ndarray) -> tuple[str, float] | None:
-    """('died' | 'cured', time) at the first sample after which the tumour is gone."""
-    gone = ~np.isfinite(total) | (total <= 0)
-    if not gone.any() or gone.all():
-        return None
-    first = int(np.argmax(gone))
-    if first == 0:
-        return None
-    return ("cured" if np.isfinite(total[first]) else "died"), float(time[first])
 
 
 def plot_muller(ds: Any, *, realization: int, strategy: str | None = None,
@@ -312,10 +113,10 @@ def plot_muller(ds: Any, *, realization: int, strategy: str | None = None,
     (required when a sweep axis has several values). ``realization`` is the realization's
     index (a value of ``traced_realization``). x axis: days since treatment start.
     """
-    ds, where = _one_point(ds, point)
-    ds = _traced(ds, realization)
-    runs = _by_strategy(ds, strategy)
-    genotypes = list(dict.fromkeys(_genotype(str(c)) for c in ds["cell_type"].values))
+    ds, where = one_point(ds, point)
+    ds = traced_at(ds, realization)
+    runs = by_strategy(ds, strategy)
+    genotypes = list(dict.fromkeys(muller.genotype(str(c)) for c in ds["cell_type"].values))
     colours = _genotype_colours(genotypes)
     fig, axes = _grid(len(runs), ax=ax, width=5.0, height=3.2)
     time = np.asarray(ds["time"].values, dtype=float)
@@ -327,10 +128,11 @@ def plot_muller(ds: Any, *, realization: int, strategy: str | None = None,
             freq = np.where(total[:, None] > 0, cells / total[:, None], np.nan)
         shown = {g for i, g in enumerate(genotypes) if np.nansum(cells[:, i]) > 0}
         shown_any |= shown
-        for g, lower, upper in _muller_layout(genotypes, _parents(genotypes, cells), freq):
+        nesting = muller.parents(genotypes, cells)
+        for g, lower, upper in muller.muller_layout(genotypes, nesting, freq):
             if g in shown:
                 axis.fill_between(time, lower, upper, color=colours[g], linewidth=0)
-        fate = _fate(time, total)
+        fate = muller.fate(time, total)
         if fate is not None:
             axis.axvline(fate[1], color="k", linestyle="--", linewidth=1)
             axis.annotate(fate[0], (fate[1], 0.5), xytext=(3, 0), textcoords="offset points",
@@ -377,16 +179,16 @@ def plot_burden(ds: Any, *, realization: int, strategy: str | None = None,
     missed); grey lines: the scenario's detection (imaging) limit and lethal size. The
     trajectory ends at death (NaN after it). x axis: days since treatment start.
     """
-    ds, where = _one_point(ds, point)
-    ds = _traced(ds, realization)
-    runs = _by_strategy(ds, strategy)
-    scenario = _scenario(ds)
+    ds, where = one_point(ds, point)
+    ds = traced_at(ds, realization)
+    runs = by_strategy(ds, strategy)
+    scenario = scenario_of(ds)
     lethal = (scenario.get("tumour") or {}).get("lethal_size")
     imaging = ((scenario.get("monitoring") or {}).get("imaging") or {})
     limit = imaging.get("detection_limit", 1e8 if scenario.get("monitoring") else None)
     time = np.asarray(ds["time"].values, dtype=float)
     fig, axes = _grid(len(runs), ax=ax, width=5.0, height=3.4)
-    genotypes = list(dict.fromkeys(_genotype(str(c)) for c in ds["cell_type"].values))
+    genotypes = list(dict.fromkeys(muller.genotype(str(c)) for c in ds["cell_type"].values))
     colours = _genotype_colours(genotypes)
     for axis, (name, run) in zip(axes, runs, strict=True):
         genotypes, cells = clone_cells(run["trajectory"].load())
@@ -469,14 +271,14 @@ def plot_ctdna_lead(ds: Any, *, point: Mapping[str, Any] | None = None,
     """
     if "ctdna_lead_time" not in ds:
         raise ValueError("the dataset has no variable 'ctdna_lead_time'")
-    names = _strategy_names(ds)
-    chosen = _check_strategies(strategies, names)
+    names = strategy_names(ds)
+    chosen = check_strategies(strategies, names)
     colours = _colours(names)
-    panels = _points(ds, point)
+    panels = sweep_points(ds, point)
     fig, axes = _grid(len(panels), ax=ax, sharey=True)
     for axis, (label, one) in zip(axes, panels, strict=True):
         any_defined = False
-        for name, run in _by_strategy(one, None):
+        for name, run in by_strategy(one, None):
             if name not in chosen:
                 continue
             lead = np.asarray(run["ctdna_lead_time"].values, dtype=float).ravel()
@@ -515,14 +317,11 @@ def plot_survival(ds: Any, *, endpoint: str = "progression",
     y axis: probability that the event has not happened yet; x axis: days since treatment
     start. The legend gives events / realizations per strategy.
     """
-    from oncosweep.analysis import _data  # noqa: PLC0415
-    from oncosweep.analysis.survival import survival_curves  # noqa: PLC0415
-
     _data.check_endpoint(endpoint)
-    names = _strategy_names(ds)
-    chosen = _check_strategies(strategies, names)
+    names = strategy_names(ds)
+    chosen = check_strategies(strategies, names)
     colours = _colours(names)
-    panels = _points(ds, point)
+    panels = sweep_points(ds, point)
     fig, axes = _grid(len(panels), ax=ax, sharey=True)
     for axis, (label, one) in zip(axes, panels, strict=True):
         curves = survival_curves(one, endpoint=endpoint, level=level)
@@ -554,64 +353,7 @@ def plot_survival(ds: Any, *, endpoint: str = "progression",
     return fig
 
 
-def _check_strategies(strategies: Sequence[str] | None, names: list[str]) -> list[str]:
-    if strategies is None:
-        return names
-    if isinstance(strategies, str):
-        raise TypeError(f"strategies: must be a list of names, got the string {strategies!r}")
-    for name in strategies:
-        if str(name) not in names:
-            raise ValueError(f"strategies: {name!r} is not a strategy of the dataset; "
-                             f"strategies: {names}")
-    return [str(name) for name in strategies]
-
-
 # ----------------------------------------------------------------------------- heatmap
-
-#: metric name -> (meaning, units): the named metrics of :func:`heatmap_metric`
-HEATMAP_METRICS = {
-    "median_progression": ("median time to progression (Kaplan–Meier)", "days"),
-    "median_death": ("median time to death (Kaplan–Meier)", "days"),
-    "rmst_progression": ("restricted mean time to progression up to tau", "days"),
-    "rmst_death": ("restricted mean time to death up to tau", "days"),
-    "cure": ("probability of cure within the horizon", "1"),
-    "resistant_at_start": ("probability of resistance at treatment start", "1"),
-    "progression_by": ("probability of progression by tau", "1"),
-}
-
-
-def heatmap_metric(ds: Any, *, metric: str, tau: float | None = None,
-                   level: float = 0.95) -> Any:
-    """A named metric of :data:`HEATMAP_METRICS` per strategy and sweep point, as an
-    ``xarray.DataArray`` with ``long_name`` and ``units`` attributes.
-
-    ``median_*`` and ``rmst_*`` come from :func:`oncosweep.analysis.survival.survival_table`
-    (``tau``: days, default the horizon; a median that is not reached is NaN); ``cure``,
-    ``resistant_at_start`` and ``progression_by`` (by ``tau`` days) are the estimates of
-    :func:`oncosweep.analysis.probability.probabilities`. ``rmst_progression``, ``cure``
-    and ``progression_by`` equal the per-point ``metric`` of
-    :func:`oncosweep.analysis.robustness.robustness` for the same name."""
-    from oncosweep.analysis.probability import probabilities  # noqa: PLC0415
-    from oncosweep.analysis.survival import survival_table  # noqa: PLC0415
-
-    if metric not in HEATMAP_METRICS:
-        raise ValueError(f"metric: must be one of {', '.join(map(repr, HEATMAP_METRICS))} or "
-                         f"an xarray.DataArray, got {metric!r}")
-    meaning, units = HEATMAP_METRICS[metric]
-    if metric.startswith(("median_", "rmst_")):
-        kind, endpoint = metric.split("_", 1)
-        table = survival_table(ds, endpoint=endpoint, tau=tau, level=level)
-        values = table[kind]
-        if kind == "rmst":
-            meaning += f" = {table.attrs['tau_days']:g} days"
-    else:
-        outcome = "cured" if metric == "cure" else metric
-        table = probabilities(ds, by_time=tau, level=level)
-        values = table["estimate"].sel(outcome=outcome, drop=True)
-        if metric == "progression_by":
-            meaning += f" = {table.attrs['by_time_days']:g} days"
-    return values.rename(metric).assign_attrs(long_name=meaning, units=units)
-
 
 def plot_heatmap(ds: Any, *, metric: str | Any, x: str, y: str,
                  point: Mapping[str, Any] | None = None, tau: float | None = None,
@@ -655,7 +397,7 @@ def plot_heatmap(ds: Any, *, metric: str | Any, x: str, y: str,
     for dim in rest:
         if values.sizes[dim] != 1:
             raise ValueError(f"point: fix the sweep axis {dim!r} (values "
-                             f"{[_plain(v) for v in values[dim].values]}) to draw {x!r} x "
+                             f"{[plain(v) for v in values[dim].values]}) to draw {x!r} x "
                              f"{y!r}")
     values = values.isel(dict.fromkeys(rest, 0))
     if STRATEGY in (x, y) or STRATEGY not in values.dims:
@@ -676,9 +418,9 @@ def plot_heatmap(ds: Any, *, metric: str | Any, x: str, y: str,
         image = axis.imshow(np.ma.masked_invalid(grid), aspect="auto",
                             origin="upper" if y == STRATEGY else "lower",
                             cmap=colormap, vmin=vmin, vmax=vmax)
-        axis.set_xticks(range(grid.shape[1]), [_fmt(v) for v in panel[x].values],
+        axis.set_xticks(range(grid.shape[1]), [fmt(v) for v in panel[x].values],
                         rotation=30 if grid.shape[1] > 3 else 0)
-        axis.set_yticks(range(grid.shape[0]), [_fmt(v) for v in panel[y].values])
+        axis.set_yticks(range(grid.shape[0]), [fmt(v) for v in panel[y].values])
         axis.set_xlabel(_axis_label(panel, x))
         axis.set_ylabel(_axis_label(panel, y))
         if title:

@@ -8,59 +8,47 @@ progression and death), log-rank comparisons, outcome probabilities, the robustn
 of strategies (ties marked), the figures of :mod:`oncosweep.analysis.plots`, the scenario
 YAML and the versions. A section whose data the dataset lacks (e.g. no traced realizations,
 no ctDNA monitoring, a single strategy) says so instead of failing.
+
+This module writes the sections; the source is opened by :mod:`~oncosweep.analysis.source`,
+the HTML building blocks are in :mod:`~oncosweep.analysis.markup` and the versions in
+:mod:`~oncosweep.analysis.provenance` (``versions`` and ``recorded_backend`` are importable
+from here too).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import os
-import platform
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from oncosweep._version import __version__
+from oncosweep.analysis import _data
+from oncosweep.analysis.markup import (
+    STYLE,
+    ReportFigure,
+    days,
+    escape,
+    figure_html,
+    group_rows,
+    html_table,
+    missing,
+    num,
+    plus_minus,
+    png,
+    row_dims,
+)
+from oncosweep.analysis.metrics import HEATMAP_METRICS
+from oncosweep.analysis.probability import probabilities
+from oncosweep.analysis.provenance import recorded_backend, versions
+from oncosweep.analysis.robustness import CRITERIA, METRICS, rank_strategies, robustness
+from oncosweep.analysis.selection import axis_index, plain, sweep_axes
+from oncosweep.analysis.source import open_source
+from oncosweep.analysis.survival import compare_strategies, survival_table
 
-#: the per-realization and traced variables the report reads (others are not loaded)
-_VARIABLES = ("detected", "progressed", "time_to_progression", "died", "time_to_death",
-              "cured", "time_to_cure", "resistant_at_start", "ctdna_lead_time", "trajectory",
-              "on_treatment", "observed_burden", "done", "unit_backend")
-#: distributions whose versions the report lists
-_PACKAGES = ("numpy", "scipy", "xarray", "zarr", "dask", "matplotlib", "pandas")
-
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 1200px; padding: 0 1rem; color: #222; line-height: 1.4; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ccc;
-     padding-bottom: .2rem; margin-top: 2rem; } h3 { font-size: 1.05rem; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
-th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; }
-th { background: #f2f2f2; } td.text, th.text { text-align: left; }
-tr.tied td { background: #fff6d6; }
-pre { background: #f7f7f7; border: 1px solid #ddd; padding: .6rem; overflow: auto;
-      font-size: .8rem; max-height: 40rem; }
-figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto;
-         border: 1px solid #eee; } figcaption { font-size: .85rem; color: #444; }
-p.missing { color: #8a5a00; background: #fff8e6; border-left: 4px solid #e0a800;
-            padding: .3rem .6rem; } p.note { font-size: .85rem; color: #444; }
-nav ul { columns: 2; font-size: .9rem; }
-"""
-
-
-@dataclass(frozen=True)
-class _Figure:
-    anchor: str
-    title: str
-    caption: str
-    png: bytes | None
-    missing: str | None = None
+__all__ = ["build_report", "recorded_backend", "versions"]
 
 
 def build_report(source: str | os.PathLike[str] | Any, *, output: str | os.PathLike[str],
@@ -96,11 +84,7 @@ def build_report(source: str | os.PathLike[str] | Any, *, output: str | os.PathL
     dpi
         Resolution of the embedded PNG figures (dots per inch).
     """
-    from oncosweep.analysis import _data  # noqa: PLC0415
-    from oncosweep.analysis.plots import axis_index, sweep_axes  # noqa: PLC0415
-    from oncosweep.analysis.robustness import CRITERIA, METRICS  # noqa: PLC0415
-
-    ds, where = _open(source)
+    ds, where = open_source(source)
     if not callable(metric) and metric not in METRICS:
         raise ValueError(f"metric: must be one of {', '.join(map(repr, METRICS))},"
                          f" got {metric!r}")
@@ -137,9 +121,9 @@ def build_report(source: str | os.PathLike[str] | Any, *, output: str | os.PathL
                              f" {axes or 'none'}")
         axis_index(ds, name, value)
     if point is None:
-        point = {name: _plain(ds[name].values[ds.sizes[name] // 2]) for name in axes}
+        point = {name: plain(ds[name].values[ds.sizes[name] // 2]) for name in axes}
     else:
-        point = {**{name: _plain(ds[name].values[ds.sizes[name] // 2]) for name in axes},
+        point = {**{name: plain(ds[name].values[ds.sizes[name] // 2]) for name in axes},
                  **point}
     options = dict(metric=metric, criterion=criterion, alpha=float(alpha), z=float(z),
                    tau=tau, n_boot=n_boot, seed=seed, level=float(level), dpi=dpi,
@@ -152,138 +136,6 @@ def build_report(source: str | os.PathLike[str] | Any, *, output: str | os.PathL
     partial.write_text(page, encoding="utf-8")
     partial.replace(path)
     return path
-
-
-# ---------------------------------------------------------------------------- opening
-
-def _open(source: Any) -> tuple[Any, str]:
-    """(dataset with the analysed variables loaded, description of the source)."""
-    import xarray as xr  # noqa: PLC0415
-
-    if isinstance(source, xr.Dataset):
-        ds, where = source, "an in-memory dataset"
-    elif isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if not path.exists():
-            raise FileNotFoundError(f"source: {path}: no such store")
-        from oncosweep.distributed.store import quiet_zarr  # noqa: PLC0415
-
-        try:
-            with quiet_zarr():
-                ds = xr.open_zarr(path)
-        except (KeyError, ValueError, FileNotFoundError, OSError) as exc:
-            raise ValueError(f"source: {path}: not a zarr store ({exc})") from None
-        fmt = str(ds.attrs.get("format", ""))
-        if not fmt.startswith(("oncosweep-sweep/", "oncosweep-realizations/")):
-            raise ValueError(f"source: {path}: not an oncosweep store (format attribute "
-                             f"{fmt or 'missing'})")
-        where = str(path)
-    else:
-        raise TypeError(f"source: must be a store path or an xarray.Dataset, got "
-                        f"{type(source).__name__}")
-    if "done" in ds:
-        done = np.asarray(ds["done"].values)
-        if done.size and not done.all():
-            raise ValueError(f"source: {where}: the sweep is incomplete ({int(done.sum())} of "
-                             f"{done.size} units done); finish it first (run the same "
-                             "`oncosweep sweep` command again)")
-    for name in ("detected", "progressed", "time_to_progression"):
-        if name not in ds:
-            raise ValueError(f"source: {where}: not a result dataset (no variable {name!r})")
-    keep = [name for name in _VARIABLES if name in ds]
-    return ds[keep].compute(), where
-
-
-# ---------------------------------------------------------------------------- HTML parts
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _num(value: Any, *, digits: int = 3, nan: str = "–") -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not np.isfinite(number):
-        return nan
-    if number != 0 and (abs(number) >= 1e5 or abs(number) < 1e-3):
-        return f"{number:.{digits}g}"
-    return f"{number:.{digits}g}" if abs(number) < 1 else f"{number:,.{max(digits - 2, 0)}f}"
-
-
-def _pm(value: Any, se: Any) -> str:
-    """``value ± se`` with the decimals that show two significant digits of ``se``."""
-    value, se = float(value), float(se)
-    if not np.isfinite(value):
-        return "–"
-    if not np.isfinite(se) or se <= 0:
-        decimals = 1 if abs(value) >= 1 else 3
-    else:
-        decimals = int(min(max(1 - np.floor(np.log10(se)), 0), 6))
-    return f"{value:.{decimals}f} ± {se:.{decimals}f}" if np.isfinite(se) else \
-        f"{value:.{decimals}f}"
-
-
-def _days(value: Any, nan: str = "–") -> str:
-    number = float(value)
-    return f"{number:.0f}" if np.isfinite(number) else nan
-
-
-def _table(header: list[str], rows: list[list[str]], *, text_columns: int = 1,
-           row_classes: list[str] | None = None) -> str:
-    """An HTML table; cells are escaped here. The first ``text_columns`` are left-aligned."""
-    def cell(tag: str, i: int, value: str) -> str:
-        css = ' class="text"' if i < text_columns else ""
-        return f"<{tag}{css}>{_e(value)}</{tag}>"
-
-    head = "".join(cell("th", i, h) for i, h in enumerate(header))
-    body = []
-    for r, row in enumerate(rows):
-        css = f' class="{_e(row_classes[r])}"' if row_classes and row_classes[r] else ""
-        body.append(f"<tr{css}>" + "".join(cell("td", i, v) for i, v in enumerate(row))
-                    + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _missing(text: str) -> str:
-    return f'<p class="missing">{_e(text)}</p>'
-
-
-def _group_rows(table: Any, dims: list[str], columns: list[tuple[str, Callable[[Any], str]]]
-                ) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a result dataset over the group ``dims``: one row per group."""
-    from oncosweep.analysis import _data  # noqa: PLC0415
-
-    header = [_short(dim) for dim in dims] + [title for title, _ in columns]
-    rows = []
-    for index in _data.group_indices(tuple(table.sizes[d] for d in dims)):
-        at = dict(zip(dims, index, strict=True))
-        one = table.isel(at)
-        labels = [_label(one[dim].values) if dim in one.coords else str(i)
-                  for dim, i in zip(dims, index, strict=True)]
-        rows.append(labels + [render(one) for _, render in columns])
-    return header, rows
-
-
-def _short(name: str) -> str:
-    return name.rsplit(".", 1)[-1] if name.count(".") > 1 else name
-
-
-def _label(value: Any) -> str:
-    value = _plain(np.asarray(value).reshape(-1)[0])
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _row_dims(table: Any, name: str) -> list[str]:
-    """The group dims of variable ``name``, sweep axes first and ``strategy`` last (rows
-    grouped by sweep point)."""
-    dims = [d for d in table[name].dims if d != "outcome"]
-    return [d for d in dims if d != "strategy"] + [d for d in dims if d == "strategy"]
 
 
 # ---------------------------------------------------------------------------- sections
@@ -311,7 +163,7 @@ def _run_section(ds: Any, where: str) -> str:
     traced = [str(int(r)) for r in ds["traced_realization"].values] \
         if "traced_realization" in ds.dims else []
     rows.append(["traced realizations", ", ".join(traced) or "none"])
-    return "<h2 id=\"run\">Run</h2>" + _table(["", "value"], rows, text_columns=2)
+    return "<h2 id=\"run\">Run</h2>" + html_table(["", "value"], rows, text_columns=2)
 
 
 def _axes_section(ds: Any) -> str:
@@ -320,7 +172,7 @@ def _axes_section(ds: Any) -> str:
     if not text:
         names = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else []
         out.append('<p>Not a sweep store: a single parameter point'
-                   + (f" with the strategies {_e(', '.join(names))}." if names else ".")
+                   + (f" with the strategies {escape(', '.join(names))}." if names else ".")
                    + "</p>")
         return "".join(out)
     rows = []
@@ -328,7 +180,7 @@ def _axes_section(ds: Any) -> str:
         kind = "strategy" if is_strategy else ("parameter" if "." in name or "[" in name
                                                else "parameter group (zip)")
         rows.append([name, kind, ", ".join(str(v) for v in values), str(len(values))])
-    out.append(_table(["axis", "kind", "values", "count"], rows, text_columns=3))
+    out.append(html_table(["axis", "kind", "values", "count"], rows, text_columns=3))
     out.append('<p class="note">Every strategy of a biology point sees the same tumours '
                "(common random numbers); zip groups are listed by index, their parameter "
                "values are in the scenario's <code>sweep.zip</code> below.</p>")
@@ -336,11 +188,6 @@ def _axes_section(ds: Any) -> str:
 
 
 def _survival_section(ds: Any, options: dict[str, Any]) -> str:
-    from oncosweep.analysis.survival import (  # noqa: PLC0415
-        compare_strategies,
-        survival_table,
-    )
-
     level = options["level"]
     out = ['<h2 id="survival">Survival</h2>',
            f'<p class="note">Kaplan–Meier estimates over detected realizations, days since '
@@ -354,32 +201,32 @@ def _survival_section(ds: Any, options: dict[str, Any]) -> str:
             table = survival_table(ds, endpoint=endpoint, tau=options["tau"],
                                             level=level)
         except ValueError as exc:
-            out.append(f"<h3>{_e(endpoint)}</h3>" + _missing(f"not available: {exc}"))
+            out.append(f"<h3>{escape(endpoint)}</h3>" + missing(f"not available: {exc}"))
             continue
-        header, rows = _group_rows(table, _row_dims(table, "n"), [
+        header, rows = group_rows(table, row_dims(table, "n"), [
             ("n", lambda t: str(int(t["n"]))),
             ("events", lambda t: str(int(t["events"]))),
-            ("median (days)", lambda t: _days(t["median"], "NR")),
-            (f"{level:.0%} CI", lambda t: f"{_days(t['median_lower'], 'NR')} – "
-                                         f"{_days(t['median_upper'], 'NR')}"),
+            ("median (days)", lambda t: days(t["median"], "NR")),
+            (f"{level:.0%} CI", lambda t: f"{days(t['median_lower'], 'NR')} – "
+                                         f"{days(t['median_upper'], 'NR')}"),
             (f"RMST to {table.attrs['tau_days']:g} d (days)",
              lambda t: f"{float(t['rmst']):.1f} ± {float(t['rmst_se']):.1f}"),
         ])
-        out.append(f"<h3>time to {_e(endpoint)}</h3>")
-        out.append(_table(header, rows, text_columns=len(header) - 5))
+        out.append(f"<h3>time to {escape(endpoint)}</h3>")
+        out.append(html_table(header, rows, text_columns=len(header) - 5))
     try:
         test = compare_strategies(ds, endpoint="progression")
     except ValueError as exc:
-        out.append(_missing(f"log-rank comparison not available: {exc}"))
+        out.append(missing(f"log-rank comparison not available: {exc}"))
     else:
-        header, rows = _group_rows(test, _row_dims(test, "pvalue"), [
-            ("chi-square", lambda t: _num(t["statistic"])),
-            ("z", lambda t: _num(t["z"])),
-            ("p-value", lambda t: _num(t["pvalue"], digits=2)),
+        header, rows = group_rows(test, row_dims(test, "pvalue"), [
+            ("chi-square", lambda t: num(t["statistic"])),
+            ("z", lambda t: num(t["z"])),
+            ("p-value", lambda t: num(t["pvalue"], digits=2)),
         ])
         out.append(f"<h3>log-rank test of time to progression against "
-                   f"{_e(test.attrs['reference'])}</h3>")
-        out.append(_table(header, rows, text_columns=len(header) - 3))
+                   f"{escape(test.attrs['reference'])}</h3>")
+        out.append(html_table(header, rows, text_columns=len(header) - 3))
         out.append('<p class="note">Two-sided; z &gt; 0: more progressions than expected '
                    "(worse than the reference). Strategies share their tumours (common "
                    "random numbers), which makes the test conservative.</p>")
@@ -387,13 +234,11 @@ def _survival_section(ds: Any, options: dict[str, Any]) -> str:
 
 
 def _probability_section(ds: Any, options: dict[str, Any]) -> str:
-    from oncosweep.analysis.probability import probabilities  # noqa: PLC0415
-
     out = ['<h2 id="probabilities">Probabilities</h2>']
     try:
         table = probabilities(ds, by_time=options["tau"], level=options["level"])
     except ValueError as exc:
-        return "".join(out) + _missing(f"not available: {exc}")
+        return "".join(out) + missing(f"not available: {exc}")
     titles = {"cured": "cure", "resistant_at_start": "resistance at start",
               "progressed_by": f"progression by {table.attrs['by_time_days']:g} d"}
 
@@ -404,12 +249,12 @@ def _probability_section(ds: Any, options: dict[str, Any]) -> str:
                     f"{float(one['upper']):.3f})")
         return render
 
-    header, rows = _group_rows(
-        table, _row_dims(table, "trials"), [("n", lambda t: str(int(t["trials"].isel(outcome=0))))]
+    header, rows = group_rows(
+        table, row_dims(table, "trials"), [("n", lambda t: str(int(t["trials"].isel(outcome=0))))]
         + [(titles.get(str(o), str(o)), cell(str(o))) for o in table["outcome"].values])
-    out.append(_table(header, rows, text_columns=len(header) - 1 - table.sizes["outcome"]))
+    out.append(html_table(header, rows, text_columns=len(header) - 1 - table.sizes["outcome"]))
     out.append(f'<p class="note">Proportions of detected tumours with {options["level"]:.0%} '
-               f"{_e(table.attrs['method'])} intervals. Resistance at start: some cell resists "
+               f"{escape(table.attrs['method'])} intervals. Resistance at start: some cell resists "
                "at least one drug when treatment starts. Progression by a time counts a "
                "tumour that died first as not progressed (cumulative incidence with death as "
                "a competing risk).</p>")
@@ -417,16 +262,10 @@ def _probability_section(ds: Any, options: dict[str, Any]) -> str:
 
 
 def _robustness_section(ds: Any, options: dict[str, Any]) -> str:
-    from oncosweep.analysis.robustness import (  # noqa: PLC0415
-        CRITERIA,
-        rank_strategies,
-        robustness,
-    )
-
     metric, criterion = options["metric"], options["criterion"]
     out = ['<h2 id="robustness">Robustness ranking</h2>']
     if "strategy" not in ds.dims or ds.sizes["strategy"] < 2:
-        return "".join(out) + _missing("not available: the dataset has a single strategy")
+        return "".join(out) + missing("not available: the dataset has a single strategy")
     tau = options["tau"] if metric in ("rmst_progression", "progression_by") else None
     try:
         robust = robustness(ds, metric=metric, alpha=options["alpha"],
@@ -434,27 +273,27 @@ def _robustness_section(ds: Any, options: dict[str, Any]) -> str:
                                        tau=tau)
         ranking = rank_strategies(robust, criterion=criterion, z=options["z"])
     except ValueError as exc:
-        return "".join(out) + _missing(f"not available: {exc}")
+        return "".join(out) + missing(f"not available: {exc}")
     units = robust.attrs.get("units", "")
     rows, classes = [], []
     for record in ranking.itertuples(index=False):
         tied_with = ", ".join(str(s) for s in record.tied_with)
         rows.append([str(record.rank) + (" (tie)" if record.tied else ""), str(record.strategy),
-                     _pm(record.value, record.se), _num(record.diff_se, digits=2),
+                     plus_minus(record.value, record.se), num(record.diff_se, digits=2),
                      tied_with or "–"])
         classes.append("tied" if record.tied else "")
     unit_text = f" ({units})" if units and units != "1" else ""
-    out.append(_table(["rank", "strategy", f"{criterion}{unit_text} ± SE",
+    out.append(html_table(["rank", "strategy", f"{criterion}{unit_text} ± SE",
                        "SE of the difference to the one above", "tied with"], rows,
                       text_columns=2, row_classes=classes))
     points = json.loads(robust.attrs.get("point_dims", "[]"))
     out.append(
-        f'<p class="note">Metric <code>{_e(robust.attrs["metric"])}</code> '
-        f"({_e(robust['metric'].attrs.get('long_name', ''))}"
+        f'<p class="note">Metric <code>{escape(robust.attrs["metric"])}</code> '
+        f"({escape(robust['metric'].attrs.get('long_name', ''))}"
         + (f", tau = {robust.attrs['tau_days']:g} days" if "tau_days" in robust.attrs else "")
         + f"; {'higher' if robust.attrs['higher_is_better'] else 'lower'} is better) per "
-        f"strategy and point over {_e(', '.join(points) or 'a single point')}, summarised by "
-        f"<code>{_e(criterion)}</code>"
+        f"strategy and point over {escape(', '.join(points) or 'a single point')}, summarised by "
+        f"<code>{escape(criterion)}</code>"
         + (f" (CVaR: the mean of the worst alpha = {options['alpha']:g} fraction of points)"
            if criterion == "cvar" else "")
         + f". SE: paired bootstrap over realizations ({options['n_boot']} replicates, seed "
@@ -464,32 +303,32 @@ def _robustness_section(ds: Any, options: dict[str, Any]) -> str:
     criteria_rows = []
     for s, name in enumerate(robust["strategy"].values):
         criteria_rows.append([str(name)] + [
-            _pm(robust[c].values[s], robust[f"{c}_se"].values[s])
+            plus_minus(robust[c].values[s], robust[f"{c}_se"].values[s])
             for c in CRITERIA])
     out.append("<h3>all criteria (value ± bootstrap SE)</h3>")
-    out.append(_table(["strategy", *CRITERIA], criteria_rows))
+    out.append(html_table(["strategy", *CRITERIA], criteria_rows))
     return "".join(out)
 
 
-def _figures(ds: Any, options: dict[str, Any]) -> list[_Figure]:
+def _figures(ds: Any, options: dict[str, Any]) -> list[ReportFigure]:
     from oncosweep.analysis import plots  # noqa: PLC0415
 
     dpi = options["dpi"]
-    figures: list[_Figure] = []
+    figures: list[ReportFigure] = []
 
     def add(anchor: str, title: str, caption: str, draw: Callable[[], Any],
             absent: str | None = None) -> None:
         if absent is not None:
-            figures.append(_Figure(anchor, title, caption, None, absent))
+            figures.append(ReportFigure(anchor, title, caption, None, absent))
             return
         try:
             fig = draw()
         except ValueError as exc:
-            figures.append(_Figure(anchor, title, caption, None, f"not available: {exc}"))
+            figures.append(ReportFigure(anchor, title, caption, None, f"not available: {exc}"))
             return
-        figures.append(_Figure(anchor, title, caption, _png(fig, dpi=dpi)))
+        figures.append(ReportFigure(anchor, title, caption, png(fig, dpi=dpi)))
 
-    axes = plots.sweep_axes(ds)
+    axes = sweep_axes(ds)
     for endpoint in ("progression", "death"):
         add(f"fig-survival-{endpoint}", f"Kaplan–Meier curves: time to {endpoint}",
             f"Per strategy, one panel per sweep point; shaded: {options['level']:.0%} "
@@ -515,7 +354,7 @@ def _figures(ds: Any, options: dict[str, Any]) -> list[_Figure]:
         for name in heat_metrics:
             where = ", ".join(f"{a} = {v}" for a, v in fixed.items())
             add(f"fig-heatmap-{name}",
-                f"Heatmap: {plots.HEATMAP_METRICS[name][0]}",
+                f"Heatmap: {HEATMAP_METRICS[name][0]}",
                 f"Over {x} and {y}" + (f" at {where}" if where else "")
                 + ("" if y == "strategy" else ", one panel per strategy")
                 + "; one colour scale"
@@ -548,62 +387,6 @@ def _figures(ds: Any, options: dict[str, Any]) -> list[_Figure]:
     return figures
 
 
-def _png(fig: Any, *, dpi: int) -> bytes:
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    finally:
-        plt.close(fig)
-    return buffer.getvalue()
-
-
-def _figure_html(figure: _Figure) -> str:
-    head = f'<h3 id="{_e(figure.anchor)}">{_e(figure.title)}</h3>'
-    if figure.png is None:
-        return head + _missing(figure.missing or "not available")
-    data = base64.b64encode(figure.png).decode("ascii")
-    return (f"{head}<figure><img class=\"figure\" alt=\"{_e(figure.title)}\" "
-            f"src=\"data:image/png;base64,{data}\"><figcaption>{_e(figure.caption)}"
-            "</figcaption></figure>")
-
-
-def versions(ds: Any | None = None) -> dict[str, str]:
-    """Versions of oncosweep, Python and the numerical packages (and, from a dataset's
-    attributes, the backend and the oncosweep version that wrote it)."""
-    out = {"oncosweep": __version__, "python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    if ds is not None:
-        out["backend (recorded)"] = recorded_backend(ds)
-        out["oncosweep (recorded)"] = str(ds.attrs.get("oncosweep_version", "not recorded"))
-    return out
-
-
-def recorded_backend(ds: Any) -> str:
-    """The backend that computed a dataset: its ``backend`` attribute (with ``engine`` and
-    ``device`` when recorded), or for a sweep store the backends of its units
-    (``unit_backend``), e.g. ``numpy (8 units)``."""
-    if "backend" in ds.attrs:
-        extra = [str(ds.attrs[key]) for key in ("engine", "device") if key in ds.attrs]
-        return str(ds.attrs["backend"]) + (f" ({', '.join(extra)})" if extra else "")
-    if "unit_backend" not in ds:
-        return "not recorded"
-    codes = np.asarray(ds["unit_backend"].values).ravel()
-    if "done" in ds:
-        codes = codes[np.asarray(ds["done"].values).ravel() == 1]
-    values = list(ds["unit_backend"].attrs.get("flag_values", []))
-    meanings = str(ds["unit_backend"].attrs.get("flag_meanings", "")).split()
-    names = dict(zip(values, meanings, strict=False))
-    counts = {int(code): int((codes == code).sum()) for code in np.unique(codes)}
-    return ", ".join(f"{names.get(code, f'code {code}')} ({n} unit{'s' * (n != 1)})"
-                     for code, n in counts.items()) or "not recorded"
-
-
 def _page(ds: Any, where: str, options: dict[str, Any]) -> str:
     import yaml  # noqa: PLC0415
 
@@ -622,22 +405,22 @@ def _page(ds: Any, where: str, options: dict[str, Any]) -> str:
         _robustness_section(ds, options),
     ]
     figures = _figures(ds, options)
-    sections.append('<h2 id="figures">Figures</h2>' + "".join(map(_figure_html, figures)))
+    sections.append('<h2 id="figures">Figures</h2>' + "".join(map(figure_html, figures)))
     sections.append('<h2 id="config">Scenario</h2>' + (
-        f"<pre>{_e(scenario_text)}</pre>" if scenario_text else
-        _missing("the dataset has no scenario attribute")))
+        f"<pre>{escape(scenario_text)}</pre>" if scenario_text else
+        missing("the dataset has no scenario attribute")))
     version_rows = [[k, v] for k, v in versions(ds).items()]
     sections.append('<h2 id="versions">Versions</h2>'
-                    + _table(["package", "version"], version_rows, text_columns=2))
+                    + html_table(["package", "version"], version_rows, text_columns=2))
     contents = [("run", "Run"), ("axes", "Sweep axes"), ("survival", "Survival"),
                 ("probabilities", "Probabilities"), ("robustness", "Robustness ranking"),
                 ("figures", "Figures"), ("config", "Scenario"), ("versions", "Versions")]
-    nav = "".join(f'<li><a href="#{a}">{_e(t)}</a></li>' for a, t in contents)
-    nav += "".join(f'<li><a href="#{_e(f.anchor)}">{_e(f.title)}</a></li>' for f in figures)
+    nav = "".join(f'<li><a href="#{a}">{escape(t)}</a></li>' for a, t in contents)
+    nav += "".join(f'<li><a href="#{escape(f.anchor)}">{escape(f.title)}</a></li>' for f in figures)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>oncosweep report: {_e(name)}</title>\n<style>{_STYLE}</style>\n</head>\n"
-        f"<body>\n<h1>oncosweep report: {_e(name)}</h1>\n"
-        + (f"<p>{_e(description)}</p>\n" if description else "")
+        f"<title>oncosweep report: {escape(name)}</title>\n<style>{STYLE}</style>\n</head>\n"
+        f"<body>\n<h1>oncosweep report: {escape(name)}</h1>\n"
+        + (f"<p>{escape(description)}</p>\n" if description else "")
         + f"<nav><ul>{nav}</ul></nav>\n" + "\n".join(sections) + "\n</body>\n</html>\n")
