@@ -409,6 +409,17 @@ def test_input_validation():
         binomial_btrs(np, KEY, 0, 0, 0, np.array([100]), np.array([0.6]))
 
 
+def test_methods_are_reexported_by_the_dispatcher_module():
+    """BINV and BTRS live in their own modules; every public name stays in ``binomial``."""
+    from oncosweep.gpu_engine import binomial as dispatcher  # noqa: PLC0415
+    from oncosweep.gpu_engine import binomial_btrs, binomial_inversion  # noqa: PLC0415
+
+    for module in (binomial_btrs, binomial_inversion):
+        for name in module.__all__:
+            assert getattr(dispatcher, name) is getattr(module, name), name
+    assert dispatcher._US_MIN == 1e-300
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     n=st.integers(0, 2**53),

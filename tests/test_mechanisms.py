@@ -15,6 +15,7 @@ import pytest
 
 from oncosweep import Scenario, compile_scenario, simulate
 from oncosweep.gpu_engine.rates import DeviceRates, pair_rates
+from oncosweep.scenario.mechanisms import MechanismBase, mechanism_key
 
 DT = 0.1
 BIRTH, DEATH, IMMUNE = 0.5, 0.1, 0.05
@@ -94,6 +95,43 @@ def test_immune_evasion_scales_the_immune_kill_only() -> None:
     assert effects(CONFIG, WT, {})["immune"] == pytest.approx(IMMUNE, rel=1e-9)
     assert effects(CONFIG, "IE/proliferating@bulk", {})["immune"] == pytest.approx(
         0.2 * IMMUNE, rel=1e-9)
+
+
+def test_each_mechanism_type_says_what_it_changes() -> None:
+    """The per-mechanism contract (MechanismBase): neutral 1.0 unless the mechanism acts."""
+    scenario = Scenario.from_dict(CONFIG)
+    drugs = {d.name: d for d in scenario.drugs}
+    mech = {locus.name: locus.mechanisms[0] for locus in scenario.tumour.loci}
+    assert all(isinstance(m, MechanismBase) for m in mech.values())
+
+    def factors(m: MechanismBase) -> dict[str, object]:
+        return {
+            "immune": m.immune_kill_factor(),
+            "kill": m.kill_drug_factor(),
+            "ic50": {n: m.drug_ic50_fold(d) for n, d in drugs.items()},
+            "conc": {n: m.drug_concentration_factor(d) for n, d in drugs.items()},
+            "effect": {n: m.drug_effect_factor(d) for n, d in drugs.items()},
+        }
+
+    ones = dict.fromkeys("ABCD", 1.0)
+    neutral = {"immune": 1.0, "kill": 1.0, "ic50": ones, "conc": ones, "effect": ones}
+    assert factors(mech["T"]) == {**neutral, "ic50": {**ones, "A": 100.0}}
+    assert factors(mech["BP"]) == {**neutral, "effect": {**ones, "A": 0.2, "C": 0.2}}
+    assert factors(mech["EF"]) == {**neutral, "conc": {**ones, "A": 0.25, "B": 0.25}}
+    assert factors(mech["AE"]) == {**neutral, "kill": 0.5}
+    assert factors(mech["IE"]) == {**neutral, "immune": 0.2}
+    assert mech["T"].drug_references() == [(("drug",), "A")]
+    assert mech["EF"].drug_references() == [(("drugs", 0), "A"), (("drugs", 1), "B")]
+    assert mech["BP"].pathway_references() == [(("pathway",), "PA")]
+    assert [m.drug_references() + m.pathway_references() for m in (mech["AE"], mech["IE"])] == [
+        [], []]
+    assert [mechanism_key(m) for m in mech.values()] == [
+        ["target mechanism for drug 'A'"],
+        ["bypass mechanism for pathway 'PA'"],
+        ["efflux mechanism for drug 'A'", "efflux mechanism for drug 'B'"],
+        ["apoptosis_evasion mechanism"],
+        ["immune_evasion mechanism"],
+    ]
 
 
 def test_cross_resistance_of_one_locus_to_several_drugs() -> None:

@@ -24,29 +24,36 @@ Only operations that numpy and cupy share are used (elementwise ufuncs, ``where`
 integer/boolean indexing, ``astype``); Python loops run over attempts, search iterations and
 chunks, never over elements. On numpy the lanes are processed in chunks of ``NUMPY_CHUNK`` so
 that the temporaries stay in cache; on other namespaces (cupy) in one piece.
+
+Layout: this module holds the dispatcher (trivial lanes, mirroring, the choice of method, the
+attempt and retry driver) and every public name; the two methods live in
+:mod:`oncosweep.gpu_engine.binomial_inversion` (BINV) and :mod:`oncosweep.gpu_engine.binomial_btrs`
+(BTRS), whose public names are re-exported here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from oncosweep.gpu_engine.philox import MASK32, philox4x32_10, uniform_pair, words_to_uniform
+from oncosweep.gpu_engine.binomial_btrs import _US_MIN as _US_MIN
+from oncosweep.gpu_engine.binomial_btrs import BTRS_FAST_US as BTRS_FAST_US
+from oncosweep.gpu_engine.binomial_btrs import (
+    FC_TABLE,
+    _btrs_trial,
+    btrs_accept,
+    btrs_constants,
+    log_pmf_ratio,
+    stirling_tail,
+)
+from oncosweep.gpu_engine.binomial_inversion import (
+    BINV_TAIL_SDS,
+    _inversion_trial,
+    inversion_bound,
+)
 from oncosweep.gpu_engine.rng import MAX_ATTEMPTS
 
 BINV_MAX_MEAN = 10.0
 """Lanes with ``n p < BINV_MAX_MEAN`` (after mirroring) use inversion, the others BTRS."""
-
-BINV_TAIL_SDS = 15.0
-"""Inversion search bound: ``bound = min(n, floor(n p + BINV_TAIL_SDS * sqrt(n p q + 1)))``.
-
-For ``n p < 10`` the binomial mass above ``bound`` is below 1.6e-22 (checked against
-``scipy.stats.binom.sf`` on a grid of means 1e-6..10 and n up to 1e15 in
-``tests/test_binomial.py``; the worst case is near ``n p = 1.3``). With 10 instead of 15 the
-mass would reach 2.9e-13 (at ``n p ~ 1.9``), which is why 15 is used.
-"""
-
-BTRS_FAST_US = 0.07
-"""BTRS immediate acceptance needs ``us >= 0.07`` (Hörmann 1993, step 2)."""
 
 MAX_EXACT_N = 2**53
 """Largest ``n`` accepted. n + 1, n - k + 1, (m - k) ... are exact doubles for n <= 2**53 - 2;
@@ -54,28 +61,12 @@ at 2**53 they may round by one unit (harmless: results stay in [0, n]). We promi
 """
 
 NUMPY_CHUNK = 1 << 16
+"""Lanes per chunk on numpy (keeps the ~20 live temporaries in L2); cupy runs in one piece."""
+
 # Retry rounds evaluate up to SPECULATE_MAX attempts per pending lane while that keeps a round
 # within SPECULATE_LANES lane-attempts (below that size a round's cost is its fixed overhead).
 SPECULATE_LANES = 4096
 SPECULATE_MAX = 8
-"""Lanes per chunk on numpy (keeps the ~20 live temporaries in L2); cupy runs in one piece."""
-
-# Stirling tail fc(x) = log x! - [(x + 1/2) log(x + 1) - (x + 1) + log(2 pi) / 2], x = 0..9,
-# correctly rounded from 60-digit decimal arithmetic (math.lgamma agrees to ~3e-15 only).
-FC_TABLE = (
-    0.081061466795327261,
-    0.041340695955409297,
-    0.027677925684998338,
-    0.020790672103765093,
-    0.016644691189821193,
-    0.013876128823070748,
-    0.01189670994589177,
-    0.010411265261972096,
-    0.0092554621827127329,
-    0.0083305634333628708,
-)
-
-_US_MIN = 1e-300  # us == 0 (u0 == 1) is clamped here: k then exceeds n and the lane is rejected
 
 __all__ = [
     "BINV_MAX_MEAN",
@@ -95,227 +86,8 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# Stable pieces
-# --------------------------------------------------------------------------------------------
-
-
-def stirling_tail(xp: Any, x: Any) -> Any:
-    """fc(x) = log x! - [(x + 1/2) log(x + 1) - (x + 1) + log(2 pi)/2] for whole doubles x >= 0.
-
-    Exact table (``FC_TABLE``) for x <= 9; for x >= 10 the Stirling series in z = x + 1,
-    ``fc = (1/12 - (1/360 - 1/(1260 z^2)) / z^2) / z``, whose truncation error is below the
-    next term ``1/(1680 z^7)`` <= 3.1e-11 (at x = 10) and falls as z^-7.
-    """
-    z = x + 1.0
-    z2 = z * z
-    t = z2 * 1260.0
-    xp.divide(1.0, t, out=t)  # 1 / (1260 z^2)
-    xp.subtract(1.0 / 360.0, t, out=t)
-    t /= z2
-    xp.subtract(1.0 / 12.0, t, out=t)
-    t /= z
-    small = x < 10.0
-    table = xp.asarray(FC_TABLE, dtype=xp.float64)
-    idx = xp.minimum(x, 9.0).astype(xp.int64)
-    return xp.where(small, table[idx], t)
-
-
-def log_pmf_ratio(xp: Any, k: Any, m: Any, n: Any, p: Any, q: Any) -> Any:
-    """log(f(k) / f(m)) for f the Binomial(n, p) pmf, q = 1 - p; k, m, n whole doubles in
-    [0, n] (< 2**53, so every difference below is exact), 0 < p < 1.
-
-    Cancellation-free Stirling form (derivation in docs/rng.md)::
-
-        (m + 1/2) log1p((m - k)/(k + 1)) + (n - m + 1/2) log1p((k - m)/(n - k + 1))
-          + (m - k) log(((k + 1) q) / ((n - k + 1) p)) + fc(m) - fc(k) + fc(n - m) - fc(n - k)
-
-    Absolute error about ``|m - k| * 1e-16`` (~1e-9 for n = 1e15 at a few standard deviations)
-    plus the fc series error (< 3.1e-11), versus ~4 per lgamma at n = 1e15.
-    """
-    dmk = m - k
-    k1 = k + 1.0
-    nk1 = n - k
-    nk1 += 1.0  # n - k + 1
-    t1 = dmk / k1
-    xp.log1p(t1, out=t1)
-    t1 *= m + 0.5
-    t2 = -dmk
-    t2 /= nk1
-    xp.log1p(t2, out=t2)
-    nm = n - m
-    t2 *= nm + 0.5
-    t1 += t2
-    t3 = k1 * q
-    nk1 *= p
-    t3 /= nk1
-    xp.log(t3, out=t3)
-    t3 *= dmk
-    t1 += t3
-    t1 += stirling_tail(xp, m)
-    t1 -= stirling_tail(xp, k)
-    t1 += stirling_tail(xp, nm)
-    t1 -= stirling_tail(xp, n - k)
-    return t1
-
-
-def inversion_bound(xp: Any, n: Any, p: Any) -> Any:
-    """Search bound of BINV: ``min(n, floor(n p + BINV_TAIL_SDS * sqrt(n p q + 1)))``."""
-    np_ = n * p
-    t = np_ * (1.0 - p)
-    t += 1.0
-    xp.sqrt(t, out=t)
-    t *= BINV_TAIL_SDS
-    t += np_
-    xp.floor(t, out=t)
-    return xp.minimum(n, t)
-
-
-def btrs_constants(xp: Any, n: Any, p: Any) -> dict[str, Any]:
-    """BTRS set-up (Hörmann 1993, table 1), for float64 n and 0 < p <= 0.5 with n p >= 10.
-
-    spq = sqrt(n p q); b = 1.15 + 2.53 spq; a = -0.0873 + 0.0248 b + 0.01 p; c = n p + 1/2;
-    v_r = 0.92 - 4.2 / b; alpha = (2.83 + 5.1 / b) spq. (``a2`` = 2 a, exact.)
-
-    Every formula here and in :func:`btrs_accept` is evaluated exactly as written (left to
-    right, one IEEE rounding per operation, no fused multiply-add): the reference order that a
-    kernel must follow to reproduce the draws bit for bit.
-    """
-    spq = n * p
-    c = spq + 0.5
-    spq *= 1.0 - p
-    xp.sqrt(spq, out=spq)
-    b = spq * 2.53
-    b += 1.15
-    a = b * 0.0248
-    a -= 0.0873
-    a += p * 0.01
-    vr = 4.2 / b
-    xp.subtract(0.92, vr, out=vr)
-    alpha = 5.1 / b
-    alpha += 2.83
-    alpha *= spq
-    return {"a": a, "a2": a * 2.0, "b": b, "c": c, "vr": vr, "alpha": alpha}
-
-
-def btrs_accept(xp: Any, u0: Any, u1: Any, n: Any, p: Any, cst: dict[str, Any]) -> tuple:
-    """One BTRS trial per lane from uniforms u0, u1 in (0, 1]: returns (k, accepted).
-
-    ``k`` is a float64 candidate (only meaningful where ``accepted``). Consumes ``u0``.
-    U = u0 - 1/2, V = u1, us = 1/2 - |U|; k = floor((2 a / us + b) U + c); reject k < 0 or
-    k > n (and us == 0, i.e. u0 == 1: clamped to 1e-300 it sends k far above n); accept if
-    us >= 0.07 and V <= v_r; otherwise accept iff
-    log(V alpha / (a / us^2 + b)) <= log f(k) / f(m), m = floor((n + 1) p).
-    """
-    u0 -= 0.5  # U
-    us = xp.abs(u0)
-    xp.subtract(0.5, us, out=us)
-    xp.maximum(us, _US_MIN, out=us)
-    k = cst["a2"] / us
-    k += cst["b"]
-    k *= u0
-    k += cst["c"]
-    xp.floor(k, out=k)
-    inside = k >= 0.0
-    inside &= k <= n
-    acc = us >= BTRS_FAST_US
-    acc &= u1 <= cst["vr"]
-    acc &= inside
-    inside ^= acc  # in range, not accepted by the squeeze: needs the exact test
-    (slow,) = xp.nonzero(inside)
-    if slow.size:
-        uss = us[slow]
-        ps = p[slow]
-        ns = n[slow]
-        ks = k[slow]
-        t = uss * uss
-        xp.divide(cst["a"][slow], t, out=t)
-        t += cst["b"][slow]
-        lhs = u1[slow] * cst["alpha"][slow]
-        lhs /= t
-        xp.log(lhs, out=lhs)
-        m = ns + 1.0
-        m *= ps
-        xp.floor(m, out=m)
-        acc[slow] = lhs <= log_pmf_ratio(xp, ks, m, ns, ps, 1.0 - ps)
-    return k, acc
-
-
-# --------------------------------------------------------------------------------------------
 # One attempt for a batch of lanes: float64 n >= 1, 0 < p <= 0.5, uint64 slot_base/realization
 # --------------------------------------------------------------------------------------------
-
-
-def _btrs_trial(xp, key, attempt, slot_base, step, realization, n, p):
-    """One BTRS attempt per lane: (int64 values, accepted mask)."""
-    cst = btrs_constants(xp, n, p)
-    u0, u1 = uniform_pair(xp, key, slot_base + attempt, step, realization)
-    k, acc = btrs_accept(xp, u0, u1, n, p, cst)
-    return xp.where(acc, k, 0.0).astype(xp.int64), acc
-
-
-def _inversion_trial(xp, key, attempt, slot_base, step, realization, n, p):
-    """One BINV attempt per lane: (int64 values, mask of lanes that stayed within the bound)."""
-    s = 1.0 - p
-    xp.divide(p, s, out=s)  # s = p / q
-    a = n + 1.0
-    a *= s  # a = (n + 1) s
-    r = xp.log1p(-p)
-    r *= n
-    xp.exp(r, out=r)  # r = f(0) = q^n
-    bound = inversion_bound(xp, n, p)
-    w0, w1, _, _ = philox4x32_10(
-        xp, slot_base + attempt, step, realization & MASK32, realization >> 32, *key
-    )
-    u = words_to_uniform(xp, w0, w1)
-    del w0, w1
-    size = u.shape[0]
-    res = xp.zeros(size, dtype=xp.int64)
-    ok = xp.ones(size, dtype=bool)
-    # Sequential search vectorised with an 'alive' mask: a lane stops for good at the first x
-    # with u <= r (it is masked from then on); x counts the alive iterations, so x = i for a
-    # lane still searching after iteration i. Rows are compressed away once 3/4 have stopped.
-    x = xp.zeros(size, dtype=xp.int64)
-    alive = u > r
-    over_any = xp.zeros(size, dtype=bool)
-    cur = None  # row -> lane of this batch; None while the rows are the lanes themselves
-    min_bound = float(bound.min())
-    i = 0
-    n_alive = int(xp.count_nonzero(alive))
-    while n_alive:
-        if 4 * n_alive < alive.shape[0] and alive.shape[0] > 1024:
-            (keep,) = xp.nonzero(alive)
-            if cur is None:
-                res[:] = x
-                ok[over_any] = False
-                cur = keep
-            else:
-                (stop,) = xp.nonzero(~alive)
-                res[cur[stop]] = x[stop]
-                ok[cur[over_any]] = False
-                cur = cur[keep]
-            u, r, x, a, s, bound = (v[keep] for v in (u, r, x, a, s, bound))
-            alive = xp.ones(u.shape, dtype=bool)
-            over_any = xp.zeros(u.shape, dtype=bool)
-        i += 1
-        u -= r
-        f = a / float(i)
-        f -= s
-        r *= f  # r = f(i) = f(i - 1) (a / i - s)
-        x += alive
-        if i > min_bound:
-            over = bound < i
-            over &= alive
-            over_any |= over
-            alive ^= over  # x passed the bound: retry with the next attempt
-        alive &= u > r
-        n_alive = int(xp.count_nonzero(alive))
-    if cur is None:
-        res = x
-        ok &= ~over_any
-    else:
-        res[cur] = x
-        ok[cur[over_any]] = False
-    return res, ok
 
 
 def _speculate(xp, trial, key, attempt, width, g, sb, st, re, nn, pp, auto, out, att):

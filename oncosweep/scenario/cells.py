@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from oncosweep.scenario.mechanisms import ApoptosisEvasion, Bypass, Efflux, ImmuneEvasion, Target
-
 if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario.drugs import Drug
     from oncosweep.scenario.growth import Growth, Immune
@@ -106,19 +104,18 @@ def resolve_cell_types(
         if override is not None:
             birth = birth if override.birth_rate is None else override.birth_rate
             death = death if override.death_rate is None else override.death_rate
+        # Each mechanism says what it changes (MechanismBase); the neutral 1.0 of the others
+        # leaves every product exact, so only the mechanisms that act count.
         mechs = [m for locus in mutated for m in locus.mechanisms]
-        evasion = [m.kill_factor for m in mechs if isinstance(m, ImmuneEvasion)]
+        evasion = [m.immune_kill_factor() for m in mechs]
         kill = 0.0 if immune is None else immune.kill_rate * math.prod(evasion)
-        apoptosis = math.prod(m.kill_factor for m in mechs if isinstance(m, ApoptosisEvasion))
+        apoptosis = math.prod(m.kill_drug_factor() for m in mechs)
         ic50, efflux, effect = [], [], []
         for d in drugs:
-            targets = [m.ic50_fold for m in mechs if isinstance(m, Target) and m.drug == d.name]
-            ic50.append(d.ic50 * math.prod(targets))
-            pumps = [m for m in mechs if isinstance(m, Efflux) and d.name in m.drugs]
-            efflux.append(math.prod(m.concentration_factor for m in pumps))
-            by = [m for m in mechs if isinstance(m, Bypass) and m.pathway == d.pathway]
+            ic50.append(d.ic50 * math.prod(m.drug_ic50_fold(d) for m in mechs))
+            efflux.append(math.prod(m.drug_concentration_factor(d) for m in mechs))
             kill_only = apoptosis if d.mode == "kill" else 1.0
-            effect.append(math.prod(m.effect_factor for m in by) * kill_only)
+            effect.append(math.prod(m.drug_effect_factor(d) for m in mechs) * kill_only)
         group = 0 if growth is None else growth.group_of(bits, tumour.locus_names)
         for p, phen in enumerate(tumour.phenotypes):
             for c, comp in enumerate(tumour.compartments):

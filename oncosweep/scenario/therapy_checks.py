@@ -11,7 +11,6 @@ from oncosweep.scenario.cells import resolve_cell_types, step_rate
 from oncosweep.scenario.drugs import Drug, Regimen
 from oncosweep.scenario.errors import Loc, Problem
 from oncosweep.scenario.growth import Immune
-from oncosweep.scenario.mechanisms import Bypass, Efflux, Target
 from oncosweep.scenario.simulation import (
     Simulation,
     round_3_digits,
@@ -69,14 +68,12 @@ def _mechanism_problems(tumour: Tumour, drugs: Sequence[Drug]) -> list[Problem]:
     for j, locus in enumerate(tumour.loci):
         for i, mechanism in enumerate(locus.mechanisms):
             loc = ("tumour", "loci", j, "mechanisms", i)
-            if isinstance(mechanism, Target):
-                drug((*loc, "drug"), mechanism.drug)
-            elif isinstance(mechanism, Efflux):
-                for k, name in enumerate(mechanism.drugs):
-                    drug((*loc, "drugs", k), name)
-            elif isinstance(mechanism, Bypass) and mechanism.pathway not in pathways:
-                known = listing("pathways", pathways)
-                out.append(((*loc, "pathway"), f"unknown pathway {mechanism.pathway!r} {known}"))
+            for field, name in mechanism.drug_references():
+                drug((*loc, *field), name)
+            for field, name in mechanism.pathway_references():
+                if name not in pathways:
+                    known = listing("pathways", pathways)
+                    out.append(((*loc, *field), f"unknown pathway {name!r} {known}"))
     return out
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from oncosweep.scenario._types import MAX_CELL_TYPES, WILD_TYPE
 from oncosweep.scenario.errors import Loc, Problem
-from oncosweep.scenario.mechanisms import Efflux, mechanism_key
+from oncosweep.scenario.mechanisms import mechanism_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario.tumour import Tumour
@@ -77,10 +77,10 @@ def tumour_problems(t: Tumour) -> list[Problem]:
         keys: dict[str, int] = {}
         for i, mechanism in enumerate(locus.mechanisms):
             loc = ("loci", j, "mechanisms", i)
-            pumped = mechanism.drugs if isinstance(mechanism, Efflux) else ()
-            for k, drug in enumerate(pumped):
-                if drug in pumped[:k]:
-                    out.append(((*loc, "drugs", k), f"drug {drug!r} is listed twice"))
+            listed = mechanism.drug_references()
+            for k, (field, drug) in enumerate(listed):
+                if any(drug == earlier for _, earlier in listed[:k]):
+                    out.append(((*loc, *field), f"drug {drug!r} is listed twice"))
             for key in dict.fromkeys(mechanism_key(mechanism)):
                 first = keys.setdefault(key, i)
                 if first != i:
