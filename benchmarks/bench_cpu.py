@@ -14,7 +14,7 @@ realization-steps per second and draws per second (logical: every (realization, 
 type, event) draw the model defines; nontrivial: the draws with n > 0 and 0 < p < 1, which take
 random numbers), and the ratios cpu / numpy and cpu (all threads) / cpu (1 thread).
 
-(d) The host sampler floor (``os_host_sampler_floor`` in ``cuda/host_samplers.cu``, the CPU
+(d) The host sampler floor (``os_host_sampler_floor`` in ``tests/cuda/host_samplers.cu``, the CPU
 build of the GPU's ``sampler_floor`` loop): as many binomial draws as the one-thread cpu run's
 nontrivial draws, with no model around them, on one thread, (n, p) pairs drawn from a pool
 sampled uniformly from the numpy engine's own nontrivial draws on that config. The ratio
@@ -169,7 +169,7 @@ def _pool(model, args) -> dict[str, np.ndarray]:
 
 def _floor(run: dict[str, Any], pool: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
     """The sampler floor for as many draws as the run's nontrivial draws, on one thread."""
-    lib = cuda_build.build_host_library("host_samplers.cu")
+    lib = cuda_build.build_host_library(str(ROOT / "tests" / "cuda" / "host_samplers.cu"))
     lib.os_host_sampler_floor.restype = ctypes.c_ulonglong
     draws_per_thread = 64
     lanes = max(1, run["nontrivial_draws"] // draws_per_thread)

@@ -49,6 +49,13 @@ CASES = [
     ("bozic2013_dual.yaml", 12, 400.0),
     *[(path.name, 60, None) for path in sorted(CONFIGS.glob("mech_*.yaml"))],
 ]
+# Scenarios no shipped config covers: case id -> (config, realizations, parameter updates).
+# A new parameter that no config sets gets a case here (docs/contributing.md), so that the
+# engines are tied on a scenario that uses it.
+EDITED = {
+    "quickstart_dt_0.25": ("quickstart.yaml", 16, {"simulation.dt": 0.25,
+                                                   "simulation.horizon": 300.0}),
+}
 
 
 def differing_realizations(a: EngineResult, b: EngineResult) -> dict[str, np.ndarray]:
@@ -97,13 +104,16 @@ def same_results(a: EngineResult, b: EngineResult) -> bool:
     return all(a.stats[k] == b.stats[k] for k in ("lane_steps", "nontrivial_draws"))
 
 
-@pytest.mark.parametrize(("config", "realizations", "horizon"), CASES,
-                         ids=[c for c, _, _ in CASES])
+@pytest.mark.parametrize(
+    ("config", "realizations", "updates"),
+    [(c, n, {} if h is None else {"simulation.horizon": h}) for c, n, h in CASES]
+    + list(EDITED.values()),
+    ids=[c for c, _, _ in CASES] + list(EDITED))
 def test_host_build_equals_numpy_engine(config: str, realizations: int,
-                                        horizon: float | None) -> None:
+                                        updates: dict[str, float]) -> None:
     scenario = Scenario.from_yaml(CONFIGS / config)
-    if horizon is not None:
-        scenario = scenario.with_parameters({"simulation.horizon": horizon})
+    if updates:
+        scenario = scenario.with_parameters(updates)
     names = [plan.name for plan in scenario.strategy_plans()] or [None]
     for name in names:
         model = compile_scenario(scenario, name)
@@ -202,12 +212,8 @@ def test_progress_is_reported_and_cancel_stops_before_any_realization() -> None:
     import ctypes  # noqa: PLC0415
 
     from oncosweep.gpu_engine import cpu_engine, rng  # noqa: PLC0415
-    from oncosweep.gpu_engine.layout import (  # noqa: PLC0415
-        allocate_outputs,
-        layout,
-        pack_model,
-        trace_rows,
-    )
+    from oncosweep.gpu_engine.layout import layout, pack_model  # noqa: PLC0415
+    from oncosweep.gpu_engine.record import allocate_raw, trace_rows  # noqa: PLC0415
 
     model = compile_scenario(Scenario.from_yaml(CONFIGS / "quickstart.yaml"))
     seen: list[int] = []
@@ -218,7 +224,7 @@ def test_progress_is_reported_and_cancel_stops_before_any_realization() -> None:
     packed = pack_model(model)
     lib = cpu_engine.library(packed.type_capacity)
     traced, rows = trace_rows(model, 0, 50)
-    outputs = allocate_outputs(np, model, 50, traced.size)
+    outputs = allocate_raw(np, model, 50, traced.size)
     addresses = np.array([a.ctypes.data for a in outputs.values()], dtype=np.uint64)
     stats = np.zeros(len(layout()["OS_STATS"]), dtype=np.uint64)
     done, cancel = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
