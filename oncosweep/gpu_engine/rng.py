@@ -51,6 +51,11 @@ EVENT_DEATH = 1
 EVENT_SWITCH_BASE = 2  # + target phenotype index (at most 8 phenotypes)
 EVENT_MIGRATE_BASE = 10  # + target compartment index (at most 8 compartments)
 EVENT_MUTATION_BASE = 64  # + node of the mutation-splitting tree, 0 .. 2**n_loci - 2
+# The exact (Kendall) birth–death step (gpu_engine/birth_death.py): surviving lines, the
+# gamma mixing and the Poisson offspring of the survivors.
+EVENT_LINES = 18
+EVENT_OFFSPRING_GAMMA = 19
+EVENT_OFFSPRING_POISSON = 20
 
 # the shared limits (oncosweep.limits) fit this addressing
 assert MAX_CELL_TYPES == RESERVED_CELL_TYPE  # 16383 real cell types

@@ -1,0 +1,52 @@
+"""Cells after one exact step of a linear birth–death process: Kendall's law sampled with the
+exact binomial, gamma and Poisson samplers (issue 14 groundwork; not yet used by the engines).
+
+From ``n`` cells whose lines each go extinct over the step with probability ``alpha`` and
+otherwise hold a geometric number ``K >= 1`` of cells with odds ``beta / (1 - beta)``
+(:mod:`oncosweep.gpu_engine.kendall`):
+
+    S ~ Binomial(n, 1 - alpha)    surviving lines    (event rng.EVENT_LINES)
+    G ~ Gamma(S, 1)                                  (rng.EVENT_OFFSPRING_GAMMA)
+    E ~ Poisson(odds * G)         extra cells        (rng.EVENT_OFFSPRING_POISSON)
+    N = S + E
+
+since the sum of S independent ``K - 1`` is NegBin(S, 1 - beta), a gamma–Poisson mixture.
+Each draw has its own slot range of the cell type's channel (:mod:`oncosweep.gpu_engine.rng`),
+so a lane's result depends only on (seed, point, realization, step, cell type) and its
+arguments. Lanes with n = 0, alpha = 1 or S = 0 draw nothing beyond what decides that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.binomial import binomial
+from oncosweep.gpu_engine.gamma import standard_gamma
+from oncosweep.gpu_engine.poisson import poisson
+
+
+def birth_death_step(xp: Any, key: tuple[int, int], cell_type: Any, step: Any,
+                     realization: Any, n: Any, alpha: Any, odds: Any) -> Any:
+    """Cells (int64) after one exact step from ``n`` cells of ``cell_type`` (per lane), given
+    the step's Kendall ``alpha`` and ``odds``."""
+    cell_type = xp.asarray(cell_type, dtype=xp.uint64)
+    survivors = binomial(xp, key, rng.slot(cell_type, rng.EVENT_LINES), step, realization,
+                         n, 1.0 - alpha)
+    extra = xp.zeros_like(survivors)
+    (lanes,) = xp.nonzero((survivors > 0) & (odds > 0))
+    if lanes.size:
+        take = _taker(xp, lanes)
+        mixing = standard_gamma(xp, key, rng.slot(take(cell_type),
+                                                  rng.EVENT_OFFSPRING_GAMMA), take(step),
+                                take(realization), survivors[lanes].astype(xp.float64))
+        extra[lanes] = poisson(xp, key, rng.slot(take(cell_type), rng.EVENT_OFFSPRING_POISSON),
+                               take(step), take(realization), take(odds) * mixing)
+    return survivors + extra
+
+
+def _taker(xp: Any, lanes: Any) -> Any:
+    def take(value: Any) -> Any:
+        array = xp.asarray(value)
+        return array if array.ndim == 0 else array[lanes]
+    return take
