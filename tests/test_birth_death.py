@@ -5,11 +5,14 @@ Fixed keys: deterministic."""
 
 from __future__ import annotations
 
+import ctypes
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from oncosweep.gpu_engine import kendall, rng
+from oncosweep.gpu_engine import cuda_build, kendall, rng
 from oncosweep.gpu_engine.birth_death import birth_death_step
 
 KEY = rng.make_key(1948, 14)
@@ -101,3 +104,28 @@ def test_nothing_is_drawn_for_empty_or_doomed_lanes() -> None:
                              np.array([0, 5, 5]), np.array([0.3, 1.0, 0.0]),
                              np.array([0.5, 0.5, 0.0]))
     assert cells.tolist() == [0, 0, 5]
+
+
+@pytest.mark.skipif(cuda_build.host_compiler() is None, reason="no host C++ compiler")
+def test_numpy_and_the_host_built_cuda_source_give_the_same_cells() -> None:
+    lib = cuda_build.build_host_library(str(Path(__file__).parent / "cuda" /
+                                            "host_birth_death.cu"))
+    gen = np.random.default_rng(5)
+    lanes = 20_000
+    realization = gen.integers(0, 2**63, lanes, dtype=np.uint64)
+    n = np.concatenate([gen.integers(0, 20, lanes // 2),
+                        gen.integers(0, 10**9, lanes // 2)]).astype(np.int64)
+    birth, death = gen.uniform(0, 2, lanes), gen.uniform(0, 2, lanes)
+    dt = 0.5
+    alpha, _, odds = kendall.constant_rates(np, birth, death, dt)
+    expected = birth_death_step(np, KEY, 9, 123, realization, n, alpha, odds)
+    out = np.empty(lanes, dtype=np.int64)
+
+    def p(a: np.ndarray) -> ctypes.c_void_p:
+        return a.ctypes.data_as(ctypes.c_void_p)
+
+    lib.os_host_birth_death_step(ctypes.c_int64(lanes), ctypes.c_uint32(KEY[0]),
+                                 ctypes.c_uint32(KEY[1]), ctypes.c_uint32(9),
+                                 ctypes.c_uint32(123), p(realization), p(n),
+                                 p(alpha), p(odds), p(out))
+    assert np.array_equal(out, expected)
