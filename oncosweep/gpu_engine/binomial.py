@@ -50,6 +50,13 @@ from oncosweep.gpu_engine.binomial_inversion import (
     _inversion_trial,
     inversion_bound,
 )
+from oncosweep.gpu_engine.lanes import (
+    broadcast_lanes,
+    is_int,
+    keep_first_accepted,
+    record_attempt,
+    take,
+)
 from oncosweep.gpu_engine.rng import MAX_ATTEMPTS
 
 BINV_MAX_MEAN = 10.0
@@ -100,28 +107,21 @@ def _speculate(xp, trial, key, attempt, width, g, sb, st, re, nn, pp, auto, out,
         p_g, n_g = pp[g], nn[g]
         flip = p_g > 0.5 if auto else None
         pm = xp.where(flip, 1.0 - p_g, p_g) if auto else p_g
-        batch = (sb[g], _take(st, g), re[g], n_g.astype(xp.float64), pm)
+        batch = (sb[g], take(st, g), re[g], n_g.astype(xp.float64), pm)
         return _attempt(xp, trial, key, attempt, g, batch, n_g, flip, out, att)
     size = g.shape[0]
     rep = xp.tile(g, width)
     offset = xp.repeat(xp.arange(attempt, attempt + width, dtype=xp.uint64), size)
     p_g, n_g = pp[rep], nn[rep]
     pm = xp.where(p_g > 0.5, 1.0 - p_g, p_g) if auto else p_g
-    batch = (sb[rep] + offset, _take(st, rep), re[rep], n_g.astype(xp.float64), pm)
+    batch = (sb[rep] + offset, take(st, rep), re[rep], n_g.astype(xp.float64), pm)
     x, acc = trial(xp, key, 0, *batch)
-    acc = acc.reshape(width, size)
-    first = xp.argmax(acc, axis=0)  # the first accepted attempt (0 where none accepted)
-    done = acc.any(axis=0)
-    x = x.reshape(width, size)[first, xp.arange(size)]
-    if auto:
-        p_g, n_g = pp[g], nn[g]
-        x = xp.where(p_g > 0.5, n_g - x, x)
-    (hit,) = xp.nonzero(done)
-    out[g[hit]] = x[hit]
-    if att is not None:
-        att[g[hit]] = attempt + first[hit] + 1
-    (miss,) = xp.nonzero(~done)
-    return g[miss]
+
+    def mirror(x: Any) -> Any:
+        return xp.where(pp[g] > 0.5, nn[g] - x, x)
+
+    return keep_first_accepted(xp, g, x, acc, attempt, width, out, att,
+                               mirror if auto else None)
 
 
 def _attempt(xp, trial, key, attempt, lanes, batch, n_int, flip, out, att):
@@ -134,13 +134,7 @@ def _attempt(xp, trial, key, attempt, lanes, batch, n_int, flip, out, att):
     x, acc = trial(xp, key, attempt, *batch)
     if flip is not None:
         x = xp.where(flip, n_int - x, x)
-    out[lanes] = x
-    if att is not None:
-        att[lanes] = attempt + 1
-    (rej,) = xp.nonzero(~acc)
-    if isinstance(lanes, slice):
-        return rej + lanes.start
-    return lanes[rej]
+    return record_attempt(xp, lanes, x, acc, attempt, out, att)
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,32 +143,6 @@ def _attempt(xp, trial, key, attempt, lanes, batch, n_int, flip, out, att):
 
 _TRIALS = (_inversion_trial, _btrs_trial)
 _AUTO, _INVERSION, _BTRS = -1, 0, 1
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _take(v: Any, idx: Any) -> Any:
-    return v if _is_int(v) else v[idx]
-
-
-def _lanes(xp, slot_base, step, realization, n, p):
-    """Broadcast the per-lane inputs to one shape; return it and the 1-D lanes."""
-    arrays = [
-        xp.asarray(slot_base, dtype=xp.uint64),
-        xp.asarray(realization, dtype=xp.uint64),
-        xp.asarray(n, dtype=xp.int64),
-        xp.asarray(p, dtype=xp.float64),
-    ]
-    if not _is_int(step):
-        arrays.append(xp.asarray(step, dtype=xp.uint64))
-    arrays = xp.broadcast_arrays(*arrays)
-    shape = arrays[0].shape
-    flat = [v.reshape(-1) for v in arrays]
-    if _is_int(step):
-        flat.append(int(step))
-    return shape, flat
 
 
 def _check(xp, n, p, force):
@@ -194,7 +162,8 @@ def _sample(
 ):
     if not 1 <= max_attempts <= MAX_ATTEMPTS:
         raise ValueError(f"max_attempts: must be in [1, {MAX_ATTEMPTS}], got {max_attempts}")
-    shape, (sb, re, nn, pp, st) = _lanes(xp, slot_base, step, realization, n, p)
+    shape, (sb, re, nn, pp, st) = broadcast_lanes(xp, slot_base, step, realization,
+                                                    (n, xp.int64), (p, xp.float64))
     size = nn.shape[0]
     if chunk is None:
         chunk = NUMPY_CHUNK if getattr(xp, "__name__", "") == "numpy" else max(size, 1)
@@ -228,12 +197,12 @@ def _sample(
                 continue
             if ix.shape[0] == hi - lo:  # the whole chunk: no gathers
                 lanes: Any = slice(lo, hi)
-                st_c = st if _is_int(st) else st[lo:hi]
+                st_c = st if is_int(st) else st[lo:hi]
                 batch = (sb[lo:hi], st_c, re[lo:hi], nf, pm)
                 n_i, fl = n_c, flip
             else:
                 lanes = ix + lo
-                st_c = st if _is_int(st) else st[lanes]
+                st_c = st if is_int(st) else st[lanes]
                 batch = (sb[lanes], st_c, re[lanes], nf[ix], pm[ix])
                 n_i, fl = n_c[ix], (None if flip is None else flip[ix])
             rej = _attempt(xp, _TRIALS[method], key, 0, lanes, batch, n_i, fl, out, att)

@@ -52,17 +52,27 @@ def _inversion_trial(xp, key, attempt, slot_base, step, realization, n, p):
     )
     u = words_to_uniform(xp, w0, w1)
     del w0, w1
+    return sequential_search(xp, u, r, a, s, bound)
+
+
+def sequential_search(xp: Any, u: Any, r: Any, a: Any, s: Any | None, bound: Any
+                      ) -> tuple[Any, Any]:
+    """The inversion search of every lane: the first x with ``u <= f(0) + ... + f(x)``,
+    where ``f(0) = r`` and ``f(i) = f(i - 1) (a / i - s)`` (BINV; ``s`` None: ``a / i``,
+    Poisson's). Returns (int64 values, mask of lanes that stayed within ``bound``); ``u``,
+    ``r`` are overwritten."""
     size = u.shape[0]
     res = xp.zeros(size, dtype=xp.int64)
     ok = xp.ones(size, dtype=bool)
     # Sequential search vectorised with an 'alive' mask: a lane stops for good at the first x
     # with u <= r (it is masked from then on); x counts the alive iterations, so x = i for a
-    # lane still searching after iteration i. Rows are compressed away once 3/4 have stopped.
+    # lane still searching after iteration i. Rows are compressed away once 3/4 have stopped,
+    # so the work is ~ the sum of the values, not their maximum.
     x = xp.zeros(size, dtype=xp.int64)
     alive = u > r
     over_any = xp.zeros(size, dtype=bool)
     cur = None  # row -> lane of this batch; None while the rows are the lanes themselves
-    min_bound = float(bound.min())
+    min_bound = float(bound.min()) if size else 0.0
     i = 0
     n_alive = int(xp.count_nonzero(alive))
     while n_alive:
@@ -77,14 +87,17 @@ def _inversion_trial(xp, key, attempt, slot_base, step, realization, n, p):
                 res[cur[stop]] = x[stop]
                 ok[cur[over_any]] = False
                 cur = cur[keep]
-            u, r, x, a, s, bound = (v[keep] for v in (u, r, x, a, s, bound))
+            u, r, x, a, bound = (v[keep] for v in (u, r, x, a, bound))
+            if s is not None:
+                s = s[keep]
             alive = xp.ones(u.shape, dtype=bool)
             over_any = xp.zeros(u.shape, dtype=bool)
         i += 1
         u -= r
         f = a / float(i)
-        f -= s
-        r *= f  # r = f(i) = f(i - 1) (a / i - s)
+        if s is not None:
+            f -= s
+        r *= f  # r = f(i)
         x += alive
         if i > min_bound:
             over = bound < i

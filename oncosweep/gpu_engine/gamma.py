@@ -89,6 +89,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oncosweep.gpu_engine.lanes import broadcast_lanes, is_int, take
 from oncosweep.gpu_engine.philox import uniform_pair
 from oncosweep.gpu_engine.rng import MAX_ATTEMPTS
 
@@ -398,29 +399,6 @@ def trial_budget(max_attempts: int) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _take(v: Any, idx: Any) -> Any:
-    return v if _is_int(v) else v[idx]
-
-
-def _lanes(xp: Any, slot_base: Any, step: Any, realization: Any, shape: Any) -> tuple:
-    arrays = [
-        xp.asarray(slot_base, dtype=xp.uint64),
-        xp.asarray(realization, dtype=xp.uint64),
-        xp.asarray(shape, dtype=xp.float64),
-    ]
-    if not _is_int(step):
-        arrays.append(xp.asarray(step, dtype=xp.uint64))
-    arrays = xp.broadcast_arrays(*arrays)
-    flat = [v.reshape(-1) for v in arrays]
-    if _is_int(step):
-        flat.append(int(step))
-    return arrays[0].shape, flat
-
-
 def _trial(xp, key, t, sb, st, re, d, c):
     """Trial t of a batch of lanes: blocks 2 t (Box-Muller) and 2 t + 1 (u)."""
     u0, u1 = uniform_pair(xp, key, sb + BLOCKS_PER_TRIAL * t, st, re)
@@ -462,7 +440,8 @@ def standard_gamma(
     All per-lane arguments broadcast to one lane shape, which the float64 result has.
     """
     trials = trial_budget(max_attempts)
-    lane_shape, (sb, re, sh, st) = _lanes(xp, slot_base, step, realization, shape)
+    lane_shape, (sb, re, sh, st) = broadcast_lanes(xp, slot_base, step, realization,
+                                                  (shape, xp.float64))
     size = sh.shape[0]
     if chunk is None:
         chunk = NUMPY_CHUNK if getattr(xp, "__name__", "") == "numpy" else max(size, 1)
@@ -482,7 +461,7 @@ def standard_gamma(
             raise ValueError(f"shape: must be finite and > 0, got e.g. {s_c[~ok][:5].tolist()}")
         a = xp.where(s_c < 1.0, s_c + 1.0, s_c)
         d[lo:hi], c[lo:hi] = gamma_constants(xp, a)
-        st_c = st if _is_int(st) else st[lo:hi]
+        st_c = st if is_int(st) else st[lo:hi]
         value, acc = _trial(xp, key, 0, sb[lo:hi], st_c, re[lo:hi], d[lo:hi], c[lo:hi])
         out[lo:hi] = value  # rejected lanes: placeholders, overwritten below
         (rej,) = xp.nonzero(~acc)
@@ -497,7 +476,7 @@ def standard_gamma(
         rejected = []
         for lo in range(0, lanes.shape[0], chunk):
             g = lanes[lo : lo + chunk]
-            value, acc = _trial(xp, key, t, sb[g], _take(st, g), re[g], d[g], c[g])
+            value, acc = _trial(xp, key, t, sb[g], take(st, g), re[g], d[g], c[g])
             out[g] = value
             if att is not None:
                 att[g] = BLOCKS_PER_TRIAL * (t + 1)
@@ -516,7 +495,7 @@ def standard_gamma(
         if not b.size:
             continue
         b += lo
-        u, _ = uniform_pair(xp, key, sb[b] + BOOST_BLOCK, _take(st, b), re[b])
+        u, _ = uniform_pair(xp, key, sb[b] + BOOST_BLOCK, take(st, b), re[b])
         out[b] *= boost_factor(xp, u, sh[b])
         if att is not None:
             att[b] += att[b] <= max_attempts

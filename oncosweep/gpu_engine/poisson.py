@@ -103,7 +103,14 @@ from __future__ import annotations
 from typing import Any
 
 from oncosweep.gpu_engine.binomial_btrs import _US_MIN, stirling_tail
-from oncosweep.gpu_engine.binomial_inversion import BINV_TAIL_SDS
+from oncosweep.gpu_engine.binomial_inversion import BINV_TAIL_SDS, sequential_search
+from oncosweep.gpu_engine.lanes import (
+    broadcast_lanes,
+    is_int,
+    keep_first_accepted,
+    record_attempt,
+    take,
+)
 from oncosweep.gpu_engine.philox import MASK32, philox4x32_10, uniform_pair, words_to_uniform
 from oncosweep.gpu_engine.rng import MAX_ATTEMPTS
 
@@ -188,54 +195,7 @@ def _inversion_trial(xp, key, attempt, slot_base, step, realization, mean):
     )
     u = words_to_uniform(xp, w0, w1)
     del w0, w1
-    size = u.shape[0]
-    res = xp.zeros(size, dtype=xp.int64)
-    ok = xp.ones(size, dtype=bool)
-    # As binomial_inversion: every lane iterates under an 'alive' mask and stops for good at
-    # the first x with u <= r; x counts its alive iterations. Rows are compressed away once 3/4
-    # have stopped, so the work is ~ the sum of the values, not their maximum.
-    x = xp.zeros(size, dtype=xp.int64)
-    alive = u > r
-    over_any = xp.zeros(size, dtype=bool)
-    cur = None  # row -> lane; None while the rows are the lanes themselves
-    min_bound = float(bound.min()) if size else 0.0
-    m = mean
-    i = 0
-    n_alive = int(xp.count_nonzero(alive))
-    while n_alive:
-        if 4 * n_alive < alive.shape[0] and alive.shape[0] > 1024:
-            (keep,) = xp.nonzero(alive)
-            if cur is None:
-                res[:] = x
-                ok[over_any] = False
-                cur = keep
-            else:
-                (stop,) = xp.nonzero(~alive)
-                res[cur[stop]] = x[stop]
-                ok[cur[over_any]] = False
-                cur = cur[keep]
-            u, r, x, m, bound = (v[keep] for v in (u, r, x, m, bound))
-            alive = xp.ones(u.shape, dtype=bool)
-            over_any = xp.zeros(u.shape, dtype=bool)
-        i += 1
-        u -= r
-        f = m / float(i)
-        r *= f  # r = f(i) = f(i - 1) mean / i
-        x += alive
-        if i > min_bound:
-            over = bound < i
-            over &= alive
-            over_any |= over
-            alive ^= over  # x passed the bound: retry with the next attempt
-        alive &= u > r
-        n_alive = int(xp.count_nonzero(alive))
-    if cur is None:
-        res = x
-        ok &= ~over_any
-    else:
-        res[cur] = x
-        ok[cur[over_any]] = False
-    return res, ok
+    return sequential_search(xp, u, r, mean, None, bound)
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,31 +326,6 @@ def _ptrs_trial(xp, key, attempt, slot_base, step, realization, mean):
 _TRIALS = (_inversion_trial, _ptrs_trial)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _take(v: Any, idx: Any) -> Any:
-    return v if _is_int(v) else v[idx]
-
-
-def _lanes(xp, slot_base, step, realization, mean):
-    """Broadcast the per-lane inputs to one shape; return it and the 1-D lanes."""
-    arrays = [
-        xp.asarray(slot_base, dtype=xp.uint64),
-        xp.asarray(realization, dtype=xp.uint64),
-        xp.asarray(mean, dtype=xp.float64),
-    ]
-    if not _is_int(step):
-        arrays.append(xp.asarray(step, dtype=xp.uint64))
-    arrays = xp.broadcast_arrays(*arrays)
-    shape = arrays[0].shape
-    flat = [v.reshape(-1) for v in arrays]
-    if _is_int(step):
-        flat.append(int(step))
-    return shape, flat
-
-
 def _check(xp, mean):
     ok = mean >= 0.0
     ok &= mean <= MAX_MEAN  # also false for NaN; +inf fails the bound
@@ -402,35 +337,20 @@ def _check(xp, mean):
 def _attempt(xp, trial, key, attempt, lanes, batch, out, att):
     """Run one attempt on a batch and write every lane's value; return the rejected lanes."""
     x, acc = trial(xp, key, attempt, *batch)
-    out[lanes] = x
-    if att is not None:
-        att[lanes] = attempt + 1
-    (rej,) = xp.nonzero(~acc)
-    if isinstance(lanes, slice):
-        return rej + lanes.start
-    return lanes[rej]
+    return record_attempt(xp, lanes, x, acc, attempt, out, att)
 
 
 def _speculate(xp, trial, key, attempt, width, g, sb, st, re, mm, out, att):
     """Attempts ``attempt .. attempt + width - 1`` of the lanes ``g`` in one round; keeps each
     lane's first accepted attempt and returns the lanes that rejected all of them."""
     if width == 1:
-        batch = (sb[g], _take(st, g), re[g], mm[g])
+        batch = (sb[g], take(st, g), re[g], mm[g])
         return _attempt(xp, trial, key, attempt, g, batch, out, att)
     size = g.shape[0]
     rep = xp.tile(g, width)
     offset = xp.repeat(xp.arange(attempt, attempt + width, dtype=xp.uint64), size)
-    x, acc = trial(xp, key, 0, sb[rep] + offset, _take(st, rep), re[rep], mm[rep])
-    acc = acc.reshape(width, size)
-    first = xp.argmax(acc, axis=0)  # the first accepted attempt (0 where none accepted)
-    done = acc.any(axis=0)
-    x = x.reshape(width, size)[first, xp.arange(size)]
-    (hit,) = xp.nonzero(done)
-    out[g[hit]] = x[hit]
-    if att is not None:
-        att[g[hit]] = attempt + first[hit] + 1
-    (miss,) = xp.nonzero(~done)
-    return g[miss]
+    x, acc = trial(xp, key, 0, sb[rep] + offset, take(st, rep), re[rep], mm[rep])
+    return keep_first_accepted(xp, g, x, acc, attempt, width, out, att)
 
 
 def poisson(
@@ -467,7 +387,8 @@ def poisson(
     """
     if not 1 <= max_attempts <= MAX_ATTEMPTS:
         raise ValueError(f"max_attempts: must be in [1, {MAX_ATTEMPTS}], got {max_attempts}")
-    shape, (sb, re, mm, st) = _lanes(xp, slot_base, step, realization, mean)
+    shape, (sb, re, mm, st) = broadcast_lanes(xp, slot_base, step, realization,
+                                            (mean, xp.float64))
     size = mm.shape[0]
     if chunk is None:
         chunk = NUMPY_CHUNK if getattr(xp, "__name__", "") == "numpy" else max(size, 1)
@@ -488,10 +409,10 @@ def poisson(
                 continue
             if ix.shape[0] == hi - lo:  # the whole chunk: no gathers
                 lanes: Any = slice(lo, hi)
-                batch = (sb[lo:hi], st if _is_int(st) else st[lo:hi], re[lo:hi], m_c)
+                batch = (sb[lo:hi], st if is_int(st) else st[lo:hi], re[lo:hi], m_c)
             else:
                 lanes = ix + lo
-                batch = (sb[lanes], _take(st, lanes), re[lanes], m_c[ix])
+                batch = (sb[lanes], take(st, lanes), re[lanes], m_c[ix])
             rej = _attempt(xp, _TRIALS[method], key, 0, lanes, batch, out, att)
             if rej.size:
                 pending[method].append(rej)
