@@ -130,15 +130,9 @@ def btrs_constants(xp: Any, n: Any, p: Any) -> dict[str, Any]:
     return {"a": a, "a2": a * 2.0, "b": b, "c": c, "vr": vr, "alpha": alpha}
 
 
-def btrs_accept(xp: Any, u0: Any, u1: Any, n: Any, p: Any, cst: dict[str, Any]) -> tuple:
-    """One BTRS trial per lane from uniforms u0, u1 in (0, 1]: returns (k, accepted).
-
-    ``k`` is a float64 candidate (only meaningful where ``accepted``). Consumes ``u0``.
-    U = u0 - 1/2, V = u1, us = 1/2 - |U|; k = floor((2 a / us + b) U + c); reject k < 0 or
-    k > n (and us == 0, i.e. u0 == 1: clamped to 1e-300 it sends k far above n); accept if
-    us >= 0.07 and V <= v_r; otherwise accept iff
-    log(V alpha / (a / us^2 + b)) <= log f(k) / f(m), m = floor((n + 1) p).
-    """
+def transformed_candidate(xp: Any, u0: Any, cst: dict[str, Any]) -> tuple[Any, Any]:
+    """Hörmann's transformed-rejection candidate (BTRS and PTRS alike): U = u0 - 1/2 (``u0``
+    is overwritten with U), us = max(1/2 - |U|, 1e-300), k = floor((2 a / us + b) U + c)."""
     u0 -= 0.5  # U
     us = xp.abs(u0)
     xp.subtract(0.5, us, out=us)
@@ -148,6 +142,19 @@ def btrs_accept(xp: Any, u0: Any, u1: Any, n: Any, p: Any, cst: dict[str, Any]) 
     k *= u0
     k += cst["c"]
     xp.floor(k, out=k)
+    return us, k
+
+
+def btrs_accept(xp: Any, u0: Any, u1: Any, n: Any, p: Any, cst: dict[str, Any]) -> tuple:
+    """One BTRS trial per lane from uniforms u0, u1 in (0, 1]: returns (k, accepted).
+
+    ``k`` is a float64 candidate (only meaningful where ``accepted``). Consumes ``u0``.
+    U = u0 - 1/2, V = u1, us = 1/2 - |U|; k = floor((2 a / us + b) U + c); reject k < 0 or
+    k > n (and us == 0, i.e. u0 == 1: clamped to 1e-300 it sends k far above n); accept if
+    us >= 0.07 and V <= v_r; otherwise accept iff
+    log(V alpha / (a / us^2 + b)) <= log f(k) / f(m), m = floor((n + 1) p).
+    """
+    us, k = transformed_candidate(xp, u0, cst)
     inside = k >= 0.0
     inside &= k <= n
     acc = us >= BTRS_FAST_US

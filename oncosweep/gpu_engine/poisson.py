@@ -102,7 +102,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oncosweep.gpu_engine.binomial_btrs import _US_MIN, stirling_tail
+from oncosweep.gpu_engine.binomial_btrs import stirling_tail, transformed_candidate
 from oncosweep.gpu_engine.binomial_inversion import BINV_TAIL_SDS, sequential_search
 from oncosweep.gpu_engine.lanes import (
     broadcast_lanes,
@@ -281,15 +281,7 @@ def ptrs_accept(xp: Any, u0: Any, u1: Any, mean: Any, cst: dict[str, Any]) -> tu
     reject k < 0; accept if us >= 0.07 and V <= v_r; reject if us < 0.013 and V > us;
     otherwise accept iff log(V inv_alpha / (a / us^2 + b)) <= log_pmf(k, mean).
     """
-    u0 -= 0.5  # U
-    us = xp.abs(u0)
-    xp.subtract(0.5, us, out=us)
-    xp.maximum(us, _US_MIN, out=us)
-    k = cst["a2"] / us
-    k += cst["b"]
-    k *= u0
-    k += cst["c"]
-    xp.floor(k, out=k)
+    us, k = transformed_candidate(xp, u0, cst)
     inside = k >= 0.0
     acc = us >= PTRS_FAST_US
     acc &= u1 <= cst["vr"]
