@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sampler_checks import grouped_chisq_pvalue
 from scipy import stats
 
 from oncosweep.gpu_engine import rng
@@ -57,23 +58,7 @@ def chisq_pvalue(x: np.ndarray, n: int, p: float) -> float:
     prob = np.diff(np.concatenate([[0.0], cdf]))  # cell lo holds P(X <= lo)
     prob[-1] += stats.binom.sf(hi, n, p)
     assert abs(prob.sum() - 1) < 1e-9
-    obs = np.bincount(np.clip(x, lo, hi) - lo, minlength=ks.size).astype(float)
-    exp = prob * x.size
-    groups_o, groups_e, acc_o, acc_e = [], [], 0.0, 0.0
-    for o, e in zip(obs, exp, strict=True):
-        acc_o += o
-        acc_e += e
-        if acc_e >= 5:
-            groups_o.append(acc_o)
-            groups_e.append(acc_e)
-            acc_o = acc_e = 0.0
-    if acc_e > 0:
-        groups_o[-1] += acc_o
-        groups_e[-1] += acc_e
-    go, ge = np.array(groups_o), np.array(groups_e)
-    assert go.size >= 2
-    stat = float(np.sum((go - ge) ** 2 / ge))
-    return float(stats.chi2.sf(stat, go.size - 1))
+    return grouped_chisq_pvalue(x, lo, hi, prob)
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sampler_checks import contiguous, pointer
 from test_philox import KAT  # Random123 kat_vectors, philox4x32 R=10 (one copy)
 
 from oncosweep.gpu_engine import cuda_build, rng
@@ -78,16 +79,8 @@ class Host:
     def __init__(self) -> None:
         self.lib = cuda_build.build_host_library(str(HARNESS))
 
-    @staticmethod
-    def _arr(v, dtype, size=None):
-        a = np.ascontiguousarray(v, dtype=dtype)
-        if size is not None and a.shape != (size,):
-            a = np.ascontiguousarray(np.broadcast_to(a, (size,)))
-        return a
-
-    @staticmethod
-    def _p(a):
-        return a.ctypes.data_as(ctypes.c_void_p)
+    _arr = staticmethod(contiguous)
+    _p = staticmethod(pointer)
 
     def philox(self, c0, c1, c2, c3, k0, k1):
         size = np.broadcast_shapes(*(np.shape(v) for v in (c0, c1, c2, c3, k0, k1)))[0]

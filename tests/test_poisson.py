@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sampler_checks import contiguous, grouped_chisq_pvalue, pointer
 from scipy import stats
 
 from oncosweep.gpu_engine import cuda_build, rng
@@ -89,16 +90,8 @@ class Host:
     def __init__(self) -> None:
         self.lib = cuda_build.build_host_library(str(HARNESS))
 
-    @staticmethod
-    def _arr(v, dtype, size=None):
-        a = np.ascontiguousarray(v, dtype=dtype)
-        if size is not None and a.shape != (size,):
-            a = np.ascontiguousarray(np.broadcast_to(a, (size,)))
-        return a
-
-    @staticmethod
-    def _p(a):
-        return a.ctypes.data_as(ctypes.c_void_p)
+    _arr = staticmethod(contiguous)
+    _p = staticmethod(pointer)
 
     def _ins(self, slot, step, real, mean):
         size = np.size(mean)
@@ -424,22 +417,7 @@ def chisq_pvalue(x: np.ndarray, mean: float) -> float:
     prob = np.diff(np.concatenate([[0.0], stats.poisson.cdf(ks, mean)]))  # lo holds P(X <= lo)
     prob[-1] += stats.poisson.sf(hi, mean)
     assert abs(prob.sum() - 1) < 1e-9
-    obs = np.bincount(np.clip(x, lo, hi) - lo, minlength=ks.size).astype(float)
-    exp = prob * x.size
-    groups_o, groups_e, acc_o, acc_e = [], [], 0.0, 0.0
-    for o, e in zip(obs, exp, strict=True):
-        acc_o += o
-        acc_e += e
-        if acc_e >= 5:
-            groups_o.append(acc_o)
-            groups_e.append(acc_e)
-            acc_o = acc_e = 0.0
-    if acc_e > 0:
-        groups_o[-1] += acc_o
-        groups_e[-1] += acc_e
-    go, ge = np.array(groups_o), np.array(groups_e)
-    assert go.size >= 2
-    return float(stats.chi2.sf(float(np.sum((go - ge) ** 2 / ge)), go.size - 1))
+    return grouped_chisq_pvalue(x, lo, hi, prob)
 
 
 @pytest.mark.parametrize("mean", [0.05, 3.0, 9.999, 10.0, 14.048186, 27.234585, 40.0, 1000.0])
