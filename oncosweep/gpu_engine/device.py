@@ -25,9 +25,11 @@ Record = TypeVar("Record")
 
 
 def on_device(cls: type[Record], model: CompiledModel, xp: ModuleType,
-              **extra: Any) -> Record:
-    """An instance of the device record ``cls`` for ``model`` on ``xp``."""
-    values = parameter_values(model)
+              values: dict[str, Any] | None = None, **extra: Any) -> Record:
+    """An instance of the device record ``cls`` for ``model`` on ``xp`` (``values``: the
+    model's :func:`parameter_values`, when already formed)."""
+    if values is None:
+        values = parameter_values(model)
     kwargs: dict[str, Any] = {}
     for f in fields(cls):  # type: ignore[arg-type]
         if f.name in extra:

@@ -55,15 +55,18 @@ def _scalar(name: str, value: Any) -> Any:
     return code.choices.index(value) if code is not None else value
 
 
-def check_capacity(model: CompiledModel) -> tuple[int, int]:
-    """(TMAX, LMAX) for the model; ValueError naming the size the kernel cannot hold."""
-    values = parameter_values(model)
+def check_capacity(model: CompiledModel, values: dict[str, Any] | None = None
+                   ) -> tuple[int, int]:
+    """(TMAX, LMAX) for the model; ValueError naming the size the kernel cannot hold.
+    ``values``: the model's :func:`parameter_values`, when already formed."""
+    sizes = parameter_values(model) if values is None else values
     for name, limit in KERNEL_CAPACITIES.items():
-        if values[name] > limit:
-            which = "loci" if name == "n_loci" else None
-            raise ValueError(f"{name}: the fused kernel holds at most {limit}"
-                             + (f" {which}" if which else f", the model has {values[name]} "
-                                "(use backend='numpy')"))
+        if sizes[name] <= limit:
+            continue
+        if name == "n_loci":
+            raise ValueError(f"n_loci: the fused kernel holds at most {limit} loci")
+        raise ValueError(f"{name}: the fused kernel holds at most {limit}, the model has "
+                         f"{sizes[name]} (use backend='numpy')")
     fitting = [c for c in TYPE_CAPACITIES if c >= model.n_types]
     if not fitting:
         raise ValueError(f"n_types: the fused kernel holds at most {TYPE_CAPACITIES[-1]} cell "
@@ -73,9 +76,9 @@ def check_capacity(model: CompiledModel) -> tuple[int, int]:
 
 def pack_model(model: CompiledModel) -> PackedModel:
     """The model's two parameter buffers (layout.cuh) and its kernel capacities."""
-    tmax, lmax = check_capacity(model)
-    lists = kernel_lists()
     values = parameter_values(model)
+    tmax, lmax = check_capacity(model, values)
+    lists = kernel_lists()
     header = int_header_size()
     iparams: list[int] = [int(_scalar(name, values[name])) for name in lists["OS_INT_SCALARS"]]
     fparams: list[float] = [float(values[name]) for name in lists["OS_FLOAT_SCALARS"]]

@@ -62,8 +62,9 @@ class DeviceRates:
     hill: tuple[float, ...]
 
     @classmethod
-    def from_model(cls, model: CompiledModel, xp: ModuleType) -> DeviceRates:
-        return on_device(cls, model, xp)
+    def from_model(cls, model: CompiledModel, xp: ModuleType,
+                   values: dict[str, Any] | None = None) -> DeviceRates:
+        return on_device(cls, model, xp, values)
 
 
 @dataclass

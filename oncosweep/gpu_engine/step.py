@@ -31,6 +31,7 @@ import numpy as np
 
 from oncosweep.gpu_engine import binomial as _binomial
 from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.derived import parameter_values
 from oncosweep.gpu_engine.device import on_device
 from oncosweep.gpu_engine.rates import DeviceRates, conditional, pair_rates
 from oncosweep.lowering.compiled import CompiledModel
@@ -57,10 +58,11 @@ class DeviceModel:
     @classmethod
     def from_model(cls, model: CompiledModel, xp: ModuleType) -> DeviceModel:
         can_switch = (model.switch_rate > 0) | (model.switch_rate_on_drug > 0)
-        return on_device(cls, model, xp,
+        values = parameter_values(model)
+        return on_device(cls, model, xp, values,
                          switch_ranks=_ranks(can_switch, model.phenotype),
                          migrate_ranks=_ranks(model.migration_rate > 0, model.compartment),
-                         rates=DeviceRates.from_model(model, xp))
+                         rates=DeviceRates.from_model(model, xp, values))
 
 
 def _ranks(possible: np.ndarray, own: np.ndarray) -> tuple[int, ...]:
