@@ -23,6 +23,11 @@ MAX_POINT = (1 << 32) - 1
 #: Loop iterations of one realization: the 32-bit step word of the Philox counter.
 MAX_STEPS = (1 << 32) - 1
 
+#: Pieces of the exact step's quadrature of time-varying drug effects (gpu_engine/kendall.py):
+#: the rates are held at each piece's midpoint, so the drug-effect integrals are accurate to
+#: O((dt / KENDALL_PIECES)**2). Even, so that the step's two halves are whole pieces.
+KENDALL_PIECES = 4
+
 # ---- capacities of the compiled engines (the CUDA kernel and its host build) --------------
 #: Cell-type capacities the compiled kernel is instantiated for (the smallest >= n_types).
 TYPE_CAPACITIES = (8, 16, 32, 64, 128, 256, 512, 1024)

@@ -1,5 +1,5 @@
 """Cells after one exact step of a linear birth–death process: Kendall's law sampled with the
-exact binomial, gamma and Poisson samplers (issue 14 groundwork; not yet used by the engines).
+exact binomial, gamma and Poisson samplers (the birth–death part of the exact step scheme, ``kendall_step.py``).
 
 From ``n`` cells whose lines each go extinct over the step with probability ``alpha`` and
 otherwise hold a geometric number ``K >= 1`` of cells with odds ``beta / (1 - beta)``
@@ -13,7 +13,9 @@ otherwise hold a geometric number ``K >= 1`` of cells with odds ``beta / (1 - be
 since the sum of S independent ``K - 1`` is NegBin(S, 1 - beta), a gamma–Poisson mixture.
 Each draw has its own slot range of the cell type's channel (:mod:`oncosweep.gpu_engine.rng`),
 so a lane's result depends only on (seed, point, realization, step, cell type) and its
-arguments. Lanes with n = 0, alpha = 1 or S = 0 draw nothing beyond what decides that.
+arguments. Lanes with n = 0, alpha = 1 or S = 0 draw nothing beyond what decides that. The
+three events are ``event``, ``event + 1`` and ``event + 2`` (default: rng.EVENT_LINES ...), so
+one cell type can make several independent draws in a step.
 """
 
 from __future__ import annotations
@@ -27,21 +29,25 @@ from oncosweep.gpu_engine.poisson import poisson
 
 
 def birth_death_step(xp: Any, key: tuple[int, int], cell_type: Any, step: Any,
-                     realization: Any, n: Any, alpha: Any, odds: Any) -> Any:
+                     realization: Any, n: Any, survive: Any, odds: Any,
+                     event: int = rng.EVENT_LINES, counter: Any = None) -> Any:
     """Cells (int64) after one exact step from ``n`` cells of ``cell_type`` (per lane), given
-    the step's Kendall ``alpha`` and ``odds``."""
+    the step's Kendall ``survive`` = 1 - alpha and ``odds``. ``counter`` (a
+    ``step.DrawCounter``) counts the draws that took random numbers."""
     cell_type = xp.asarray(cell_type, dtype=xp.uint64)
-    survivors = binomial(xp, key, rng.slot(cell_type, rng.EVENT_LINES), step, realization,
-                         n, 1.0 - alpha)
+    if counter is not None:
+        counter.add(xp, n, survive)
+    survivors = binomial(xp, key, rng.slot(cell_type, event), step, realization, n, survive)
     extra = xp.zeros_like(survivors)
     (lanes,) = xp.nonzero((survivors > 0) & (odds > 0))
     if lanes.size:
+        if counter is not None:
+            counter.nontrivial += 2 * int(lanes.size)
         take = _taker(xp, lanes)
-        mixing = standard_gamma(xp, key, rng.slot(take(cell_type),
-                                                  rng.EVENT_OFFSPRING_GAMMA), take(step),
+        mixing = standard_gamma(xp, key, rng.slot(take(cell_type), event + 1), take(step),
                                 take(realization), survivors[lanes].astype(xp.float64))
-        extra[lanes] = poisson(xp, key, rng.slot(take(cell_type), rng.EVENT_OFFSPRING_POISSON),
-                               take(step), take(realization), take(odds) * mixing)
+        extra[lanes] = poisson(xp, key, rng.slot(take(cell_type), event + 2), take(step),
+                               take(realization), take(odds) * mixing)
     return survivors + extra
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from oncosweep.gpu_engine.pharmacology import StepDecay
+from oncosweep.gpu_engine.pharmacology import StepDecay, quadrature_nodes
+from oncosweep.limits import KENDALL_PIECES
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import PARAMETERS
 
@@ -41,10 +42,35 @@ def derived_parameters(model: CompiledModel) -> dict[str, Any]:
         "pk_infusion_end": decay.infusion_end, "pk_infusion_mid": decay.infusion_mid,
         "pk_auc_bolus": decay.auc_bolus, "pk_auc_infusion": decay.auc_infusion,
     }
+    values["pk_node_decay"], values["pk_node_infusion"] = quadrature_nodes(
+        model.half_life, model.dt, KENDALL_PIECES)
+    values["mutation_any"], values["mutation_first"] = mutation_split(model.genotype,
+                                                                      model.mutation_rate)
     declared = {p.name for p in PARAMETERS if p.record == "derived"}
     if set(values) != declared:  # pragma: no cover - a developer error
         raise RuntimeError(f"derived parameters {sorted(values)} != declared {sorted(declared)}")
     return values
+
+
+def mutation_split(genotype: np.ndarray, mutation_rate: np.ndarray) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """(U, first) per cell type: U = 1 - prod_j (1 - u_j) over the type's free loci (a
+    daughter carries at least one new mutation), formed as -expm1(sum log1p(-u_j)) so that tiny
+    rates keep their digits; first[t, j] = u_j / U_{>=j}, the probability that a daughter with
+    at least one new mutation among the free loci >= j has one at j (1 at the last such locus,
+    0 at mutated loci or u_j = 0). The exact step splits its mutant daughters with them."""
+    n_types, n_loci = genotype.shape[0], mutation_rate.shape[0]
+    any_new = np.zeros(n_types)
+    first = np.zeros((n_types, n_loci))
+    for t in range(n_types):
+        free = [j for j in range(n_loci)
+                if not (int(genotype[t]) >> j) & 1 and mutation_rate[j] > 0]
+        for i, j in enumerate(free):
+            tail = sum(math.log1p(-float(mutation_rate[k])) for k in free[i:])
+            first[t, j] = 1.0 if i == len(free) - 1 else mutation_rate[j] / -math.expm1(tail)
+        if free:
+            any_new[t] = -math.expm1(sum(math.log1p(-float(mutation_rate[k])) for k in free))
+    return any_new, first
 
 
 def parameter_values(model: CompiledModel) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Kendall's exact transition law of a linear birth–death process over one step: the
-building block of an exact step scheme (issue 14; not yet used by the engines).
+building block of the exact step scheme (``kendall_step.py``).
 
 One cell whose line divides at rate ``lambda(s)`` and dies at rate ``mu(s)`` (per day, per
 cell, every cell independently) for ``0 <= s <= t`` leaves, at time t (D. G. Kendall, "On the
@@ -30,6 +30,7 @@ docs/rng.md section 5).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -63,3 +64,75 @@ def integrated_rates(xp: Any, net: Any, weighted: Any) -> tuple[Any, Any, Any]:
 def mean_cells(xp: Any, alpha: Any, odds: Any) -> Any:
     """Expected cells at the end of the step per initial cell: (1 - alpha) (1 + odds)."""
     return (1.0 - alpha) * (1.0 + odds)
+
+
+# ---- piecewise-constant rates: the accumulators of the exact step -------------------------
+#
+# Over a stretch of the step cut into pieces of h days with constant rates on each piece,
+# Kendall's integrals compose exactly. With ``ghat = expm1(-rho h) / -rho`` (h at rho = 0),
+# the integral of exp(-rho s) over the piece, and S = exp(-R) before the piece:
+#
+#     I += S birth ghat        D += S death ghat        S *= exp(-rho h)
+#
+# where D = W - 1 = integral of death exp(-R(s)) ds (every term >= 0: alpha = D / (1 + D) has no
+# cancellation, and alpha = 0 exactly without death). Then 1 - alpha = 1 / (1 + D) and
+# odds = I / S; the mean is 1 / S = exp(R). Two stretches compose as
+# S = S1 S2, I = I1 + S1 I2, D = D1 + S1 D2.
+
+
+@dataclass
+class Span:
+    """Kendall accumulators of one stretch of the step, per pair (arrays of one shape)."""
+
+    survive: Any
+    """S = exp(-R), R = integral of (birth' - death') over the stretch (effective rates)."""
+    weighted: Any
+    """I = integral of birth' exp(-R(s)) ds."""
+    deaths: Any
+    """D = integral of death' exp(-R(s)) ds = W - 1."""
+    growth: Any
+    """exp(R_e): expected cells of the type per initial cell, transitions out included."""
+    divisions: Any
+    """Integral of birth E[N(s)] ds per initial cell: expected divisions (transitions out
+    included)."""
+
+
+def empty_span(xp: Any, like: Any) -> Span:
+    """The identity stretch (no time) with the shape of ``like``."""
+    zero = xp.zeros_like(like, dtype=xp.float64)
+    return Span(zero + 1.0, zero, zero, zero + 1.0, zero)
+
+
+def add_piece(xp: Any, span: Span, birth: Any, kept_birth: Any, loss: Any, out: Any,
+              h: float) -> Span:
+    """``span`` followed by a piece of ``h`` days with constant per-day rates: ``birth`` (all
+    divisions), ``kept_birth`` (divisions leaving two daughters of the type), ``loss`` (death
+    and divisions leaving none) and ``out`` (switching and migration)."""
+    rho = kept_birth - loss
+    flat = rho == 0.0
+    safe = xp.where(flat, 1.0, rho)
+    ghat = xp.where(flat, h, xp.expm1(-safe * h) / -safe)
+    decay = xp.exp(-rho * h)
+    weighted = span.weighted + span.survive * kept_birth * ghat
+    deaths = span.deaths + span.survive * loss * ghat
+    rho_e = rho - out
+    flat_e = rho_e == 0.0
+    grown = xp.expm1(rho_e * h)
+    g_e = xp.where(flat_e, h, grown / xp.where(flat_e, 1.0, rho_e))
+    divisions = span.divisions + span.growth * birth * g_e
+    return Span(span.survive * decay, weighted, deaths, span.growth * (1.0 + grown), divisions)
+
+
+def compose(first: Span, second: Span) -> Span:
+    """The stretch ``first`` followed by ``second`` (per pair)."""
+    return Span(first.survive * second.survive,
+                first.weighted + first.survive * second.weighted,
+                first.deaths + first.survive * second.deaths,
+                first.growth * second.growth,
+                first.divisions + first.growth * second.divisions)
+
+
+def span_law(xp: Any, span: Span) -> tuple[Any, Any]:
+    """(1 - alpha, odds) of the stretch: the probability that a cell's line survives it and
+    the odds of the geometric number of cells of a surviving line."""
+    return 1.0 / (1.0 + span.deaths), span.weighted / span.survive

@@ -52,6 +52,25 @@ class StepDecay:
         )
 
 
+def quadrature_nodes(half_life: np.ndarray, dt: float,
+                     pieces: int) -> tuple[np.ndarray, np.ndarray]:
+    """(decay, infusion), both (pieces, D): ``exp(-k s_q)`` and ``(1 - exp(-k s_q)) / k`` at the
+    midpoints ``s_q = (q + 1/2) dt / pieces`` (days) of the exact step's quadrature pieces, so
+    that ``C(s_q) = C0 decay[q] + R infusion[q]`` (R: infusion rate)."""
+    k = np.log(2.0) / np.asarray(half_life, dtype=np.float64)
+    s = (np.arange(pieces, dtype=np.float64) + 0.5) * (dt / pieces)
+    ks = s[:, None] * k[None, :]
+    return np.exp(-ks), -np.expm1(-ks) / k[None, :]
+
+
+def at_nodes(xp: ModuleType, conc: Any, infusion: Any, decay: Any, node_infusion: Any,
+             q: int) -> Any:
+    """Concentrations (A, D) at the midpoint of quadrature piece ``q`` from the step's start
+    values ``conc`` and infusion rates ``infusion`` (``decay``, ``node_infusion``: the
+    :func:`quadrature_nodes` tables on ``xp``)."""
+    return conc * decay[q] + infusion * node_infusion[q]
+
+
 def midpoint(xp: ModuleType, conc: Any, infusion: Any, pk: StepDecay) -> Any:
     """Concentration at the middle of the step, (A, D), from the start value ``conc``."""
     return conc * xp.asarray(pk.half_decay) + infusion * xp.asarray(pk.infusion_mid)

@@ -30,6 +30,7 @@ from oncosweep.gpu_engine import clinic, rng
 from oncosweep.gpu_engine import pharmacology as pk
 from oncosweep.gpu_engine.allocator import tune_allocator
 from oncosweep.gpu_engine.record import EngineResult, allocate_raw, finish, trace_rows
+from oncosweep.gpu_engine.kendall_step import kendall_step
 from oncosweep.gpu_engine.step import DeviceModel, DrawCounter, branching_step
 from oncosweep.gpu_engine.xp import to_host
 from oncosweep.lowering.compiled import CompiledModel
@@ -161,8 +162,14 @@ def run_engine(
             lane_infusion = _infusion(xp, plan, infusion, active, n_drugs)
             lane_conc = pk.midpoint(xp, state.conc[active], lane_infusion, decay)
         crowd = _crowding(xp, model, state.counts[active], group_of)
-        state.counts[active] = branching_step(xp, dm, state.counts[active], real[active], key,
-                                              it, lane_conc, crowd, counter)
+        if model.scheme == "exact":
+            state.counts[active] = kendall_step(
+                xp, dm, state.counts[active], real[active], key, it,
+                None if lane_conc is None else state.conc[active], lane_infusion, crowd,
+                counter)
+        else:
+            state.counts[active] = branching_step(xp, dm, state.counts[active], real[active],
+                                                  key, it, lane_conc, crowd, counter)
         if lane_conc is not None:
             state.conc[active], exposure = pk.advance(xp, state.conc[active], lane_infusion,
                                                       decay)

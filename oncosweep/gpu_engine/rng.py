@@ -51,11 +51,18 @@ EVENT_DEATH = 1
 EVENT_SWITCH_BASE = 2  # + target phenotype index (at most 8 phenotypes)
 EVENT_MIGRATE_BASE = 10  # + target compartment index (at most 8 compartments)
 EVENT_MUTATION_BASE = 64  # + node of the mutation-splitting tree, 0 .. 2**n_loci - 2
-# The exact (Kendall) birth–death step (gpu_engine/birth_death.py): surviving lines, the
-# gamma mixing and the Poisson offspring of the survivors.
+# The exact (Kendall) birth–death draw (gpu_engine/birth_death.py) reads three consecutive
+# events from its base: surviving lines, the gamma mixing and the Poisson offspring. The exact
+# step (gpu_engine/kendall_step.py) makes up to three such draws per cell type and step: the
+# whole step, its first half (types that switch or migrate) and its second half (cells that
+# arrive at the midpoint, with the stayers of the first half).
 EVENT_LINES = 18
 EVENT_OFFSPRING_GAMMA = 19
 EVENT_OFFSPRING_POISSON = 20
+EVENT_KENDALL_FULL = EVENT_LINES
+EVENT_KENDALL_FIRST = 21
+EVENT_KENDALL_SECOND = 24
+EVENT_MUTANTS = 27  # Poisson number of mutant daughters of the step (exact scheme)
 
 # the shared limits (oncosweep.limits) fit this addressing
 assert MAX_CELL_TYPES == RESERVED_CELL_TYPE  # 16383 real cell types

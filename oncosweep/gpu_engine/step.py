@@ -54,6 +54,11 @@ class DeviceModel:
     migrate_ranks: tuple[int, ...]
     mutation_rate: tuple[float, ...]
     rates: DeviceRates
+    scheme: str
+    mutation_any: Any
+    mutation_first: Any
+    pk_node_decay: Any
+    pk_node_infusion: Any
 
     @classmethod
     def from_model(cls, model: CompiledModel, xp: ModuleType) -> DeviceModel:

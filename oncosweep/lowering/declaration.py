@@ -18,7 +18,8 @@ Everything else is derived from these tables:
 Dimension symbols (sizes come from the model): T cell types, L loci, P phenotypes,
 C compartments, G competition groups, D drugs, Rg regimens, H = horizon_steps + 1 treatment
 steps, V monitored ctDNA variants, N lines of a strategy, Lv adaptive dose levels, K traced
-realizations; R realizations of a chunk, times trajectory samples, visits clinic visits.
+realizations, Q = limits.KENDALL_PIECES quadrature pieces of the exact step; R realizations
+of a chunk, times trajectory samples, visits clinic visits.
 
 This module imports nothing but the standard library, so every layer may read it.
 """
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oncosweep.limits import KERNEL_CAPACITIES, TYPE_CAPACITIES
+from oncosweep.limits import KENDALL_PIECES, KERNEL_CAPACITIES, TYPE_CAPACITIES
 
 RECORDS = ("biology", "drugs", "plan", "clinic", "budget")
 """The records of a compiled model, in order (see :class:`Parameter`.record)."""
@@ -74,6 +75,7 @@ COMBINATION = Code(("bliss", "highest_single_agent"), "OsCombination", "OS_")
 STRATEGY_KIND = Code(("none", "continuous", "intermittent", "sequential", "adaptive",
                       "ctdna_switch"), "OsStrategyKind", "OS_KIND_")
 REFERENCE = Code(("nadir", "baseline"), "OsReference", "OS_REFERENCE_")
+SCHEME = Code(("exact", "euler"), "OsScheme", "OS_SCHEME_")
 
 
 def _p(name: str, dtype: str, shape: tuple[str, ...], record: str, units: str,
@@ -182,6 +184,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("lethal_size", "int64", (), "budget", "cells",
        "total cells at which the patient dies; the realization stops"),
     _p("dt", "float64", (), "budget", "days", "time step"),
+    _p("scheme", "str", (), "budget", "", "step scheme: 'exact' (Kendall's law per cell type, "
+       "docs/model.md) or 'euler' (per-step probabilities rate x dt)", code=SCHEME),
     _p("horizon_steps", "int64", (), "budget", "steps", "steps simulated after treatment start"),
     _p("max_detection_steps", "int64", (), "budget", "steps",
        "pre-detection step budget, summed over all restarts of a realization"),
@@ -228,6 +232,15 @@ PARAMETERS: tuple[Parameter, ...] = (
        "exposure over one step per unit starting concentration"),
     _p("pk_auc_infusion", "float64", ("D",), "derived", "days squared",
        "exposure over one step per unit infusion rate"),
+    _p("pk_node_decay", "float64", ("Q", "D"), "derived", "1",
+       "exp(-k s_q) at the midpoint s_q of each quadrature piece of the exact step"),
+    _p("pk_node_infusion", "float64", ("Q", "D"), "derived", "days",
+       "concentration per unit infusion rate at s_q: (1 - exp(-k s_q)) / k"),
+    _p("mutation_any", "float64", ("T",), "derived", "per daughter cell",
+       "U = 1 - prod (1 - u_j) over the type's free loci: a daughter mutates somewhere"),
+    _p("mutation_first", "float64", ("T", "L"), "derived", "1",
+       "u_j / U_{>=j}: a daughter with a new mutation at a free locus >= j has one at j "
+       "(exact step's split of the mutant daughters; 0 at a mutated locus)"),
 )
 """Every parameter, by record; the kernel packs the ``kernel`` ones in this order."""
 
@@ -464,6 +477,8 @@ def cuda_header() -> str:
               f"{TYPE_CAPACITIES[-1]} and LMAX <= {KERNEL_CAPACITIES['n_loci']})"]
     for name, macro in CAPACITY_MACROS.items():
         lines.append(f"#define {macro} {KERNEL_CAPACITIES[name]}")
+    lines += ["// quadrature pieces of the exact step (limits.KENDALL_PIECES)",
+              f"#define OS_KENDALL_PIECES {KENDALL_PIECES}"]
     return "\n".join(lines) + "\n"
 
 

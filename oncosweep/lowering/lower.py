@@ -93,6 +93,7 @@ def lower(scenario: Scenario, strategy: str | None = None) -> CompiledModel:
         detection_size=int(tumour.detection_size),
         lethal_size=int(tumour.lethal_size),
         dt=dt,
+        scheme=sim.scheme,
         horizon_steps=horizon_steps,
         max_detection_steps=max(1, to_steps(sim.max_detection_time, dt)),
         max_restarts=int(sim.max_restarts),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, model_validator
 from pydantic_core import PydanticCustomError
@@ -62,6 +62,12 @@ class Simulation(ScenarioModel):
 
     dt: Days
     """Time step, days (> 0)."""
+    scheme: Literal["exact", "euler"] = "exact"
+    """How a step turns rates into cell counts. ``exact``: each cell type's birth and death
+    over the step follow Kendall's exact law of the linear birth–death process (drug effects
+    integrated over the step), with mutation, switching and migration to second order in dt;
+    ``euler``: per-step probabilities rate x dt (first order in dt; kept for comparison).
+    See docs/model.md, "Time stepping"."""
     horizon: NonNegativeDays = 0.0
     """Days simulated after detection (treatment start), >= 0."""
     max_detection_time: Days = 36500.0

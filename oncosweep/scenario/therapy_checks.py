@@ -100,7 +100,12 @@ def time_step_problems(
     drugs: Sequence[Drug] = (),
 ) -> list[Problem]:
     """A problem at ``simulation.dt`` when some cell type's event probabilities in one step
-    could exceed 1 (all rates at their largest: every kill-mode drug at emax)."""
+    could exceed 1 (all rates at their largest: every kill-mode drug at emax).
+
+    Only the ``euler`` scheme forms such probabilities (rate x dt); the ``exact`` scheme's
+    probabilities (Kendall's law, competing-risk thinning) lie in [0, 1] at every dt."""
+    if simulation.scheme != "euler":
+        return []
     types = resolve_cell_types(tumour, None, immune, drugs)
     total, worst = max(((step_rate(ct, drugs), ct) for ct in types), key=lambda pair: pair[0])
     dt = simulation.dt

@@ -9,7 +9,7 @@
 #define OS_INT_SCALARS(X)                                                               \
   X(growth_law) X(strategy_kind) X(combination) X(off_regimen) X(on_steps) X(off_steps) \
   X(visit_steps) X(progression_reference) X(ctdna) X(ctdna_depth) X(ctdna_poisson)      \
-  X(ctdna_threshold) X(detection_size) X(lethal_size) X(horizon_steps)                  \
+  X(ctdna_threshold) X(detection_size) X(lethal_size) X(scheme) X(horizon_steps)        \
   X(max_detection_steps) X(max_restarts) X(trace_every_steps) X(n_types) X(n_loci)      \
   X(n_phenotypes) X(n_compartments) X(n_groups) X(n_drugs) X(n_regimens) X(n_lines)     \
   X(n_dose_levels) X(n_ctdna) X(n_trace_times) X(n_visits) X(has_immune)                \
@@ -25,7 +25,8 @@
   X(migration_rate) X(mutation_rate) X(carrying_capacity) X(alpha) X(emax) X(hill) \
   X(conc_factor) X(ic50) X(effect_factor) X(regimen_bolus) X(regimen_infusion)     \
   X(dose_levels) X(log_capacity) X(pk_decay) X(pk_half_decay) X(pk_infusion_end)   \
-  X(pk_infusion_mid) X(pk_auc_bolus) X(pk_auc_infusion)
+  X(pk_infusion_mid) X(pk_auc_bolus) X(pk_auc_infusion) X(pk_node_decay)           \
+  X(pk_node_infusion) X(mutation_any) X(mutation_first)
 
 #define OS_INT_ARRAYS(X)                                                          \
   X(genotype) X(phenotype) X(compartment) X(group) X(initial_counts) X(drug_kill) \
@@ -47,6 +48,7 @@ enum OsGrowthLaw { OS_EXPONENTIAL = 0, OS_LOGISTIC = 1, OS_GOMPERTZ = 2, OS_LOTK
 enum OsStrategyKind { OS_KIND_NONE = 0, OS_KIND_CONTINUOUS = 1, OS_KIND_INTERMITTENT = 2, OS_KIND_SEQUENTIAL = 3, OS_KIND_ADAPTIVE = 4, OS_KIND_CTDNA_SWITCH = 5 };  // strategy_kind
 enum OsCombination { OS_BLISS = 0, OS_HIGHEST_SINGLE_AGENT = 1 };  // combination
 enum OsReference { OS_REFERENCE_NADIR = 0, OS_REFERENCE_BASELINE = 1 };  // progression_reference
+enum OsScheme { OS_SCHEME_EXACT = 0, OS_SCHEME_EULER = 1 };  // scheme
 
 // capacities of the per-realization arrays (oncosweep/limits.py; the cell types and
 // loci are template arguments TMAX <= 1024 and LMAX <= 8)
@@ -55,3 +57,5 @@ enum OsReference { OS_REFERENCE_NADIR = 0, OS_REFERENCE_BASELINE = 1 };  // prog
 #define OS_MAX_PHENOTYPES 8
 #define OS_MAX_COMPARTMENTS 8
 #define OS_MAX_VARIANTS 8
+// quadrature pieces of the exact step (limits.KENDALL_PIECES)
+#define OS_KENDALL_PIECES 4

@@ -1,0 +1,272 @@
+"""One exact step of the multi-type branching process (``simulation.scheme: exact``),
+vectorised over realizations. The CUDA twin is ``cuda/kendall_step.cuh``.
+
+For every occupied (realization, cell type) pair with n cells, over one step of dt days:
+
+1. **Rates over the step.** The hazards of ``hazards.py`` at the midpoints of
+   ``limits.KENDALL_PIECES`` equal pieces of the step (drug concentrations from the exact PK
+   curve of the step; one piece per half without drug, where the rates are constant). Held
+   constant on each piece, they give Kendall's law of the step exactly (``kendall.Span``): the
+   drug-effect integrals are those of the midpoint rule on each piece, O((dt / pieces)**2).
+   Crowding is evaluated at the step's start (first order in dt; docs/model.md).
+2. **Birth and death: exact.** A division leaves two daughters of the type with probability
+   (1 - U)**2 (U: a daughter carries a new mutation, ``derived.mutation_split``), so the type's
+   own cells follow a linear birth–death process with birth' = birth (1 - U)**2 and
+   death' = death + birth U**2, sampled with Kendall's law (``birth_death.py``).
+3. **Switching and migration: Strang splitting** (second order). A pair with a transition
+   hazard in the step takes half a step of birth–death, then each of its cells leaves for
+   target k with the competing-risk probability (L_k / L)(1 - exp(-L)) (L_k: the integral of
+   the rate to k over the step, L = sum L_k) by conditional binomials in increasing target index
+   (switches, then migrations), then the cells that stay take the second half step. Pairs with
+   no transition hazard take the whole step in one draw.
+4. **Mutation.** The mutant daughters of the step are Poisson with the exact expected number
+   given the n cells at the step's start, 2 U * E[divisions], and are split over the subsets of
+   new mutations by a binomial tree conditioned on at least one new mutation
+   (``mutation_first``). The number of mutants ignores the correlation with the parent's own
+   fate within the step (an O(dt) error in a covariance, not in the mean); the parent's
+   (1 - U)**2 keeps the mean cell count exact.
+5. **Arrivals at the midpoint.** Migrants, switchers and mutants join their new cell type at
+   the step's midpoint and take its second half step (with that type's stayers), so a cell
+   that arrives at a uniform time within the step is placed with O(dt**2) error.
+
+Every draw is addressed by (cell type, event, step, realization) (``rng.py``): the whole
+step, the first half and the second half use three different Kendall event triples, the
+mutant count ``EVENT_MUTANTS``, the split tree and the transitions the euler scheme's events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.binomial import binomial
+from oncosweep.gpu_engine.birth_death import birth_death_step
+from oncosweep.gpu_engine.hazards import pair_hazards
+from oncosweep.gpu_engine.kendall import Span, add_piece, compose, empty_span, span_law
+from oncosweep.gpu_engine.pharmacology import at_nodes
+from oncosweep.gpu_engine.poisson import poisson
+from oncosweep.limits import KENDALL_PIECES
+
+
+@dataclass
+class StepSpans:
+    """Kendall accumulators of the pairs' step and the integrals of their transition rates."""
+
+    first: Span
+    second: Span
+    full: Span
+    switch: Any
+    """(pairs, P) integral of the switching rate to each phenotype over the step (1)."""
+    migration: Any
+    """(pairs, C) integral of the migration rate to each compartment over the step (1)."""
+    transitions: Any
+    """(pairs,) sum of both: the step's transition hazard L."""
+
+
+def step_spans(xp: ModuleType, dm: Any, lanes: Any, types: Any, conc: Any | None,
+               infusion: Any | None, crowd: Any | None) -> StepSpans:
+    """The accumulators of pairs (lanes[i], types[i]). ``conc``/``infusion``: (A, D)
+    concentrations just after the step's boluses and infusion rates, or None without drug;
+    ``crowd``: (A, G) crowding at the step's start, or None."""
+    dr = dm.rates
+    dt = dr.dt
+    mutant = dm.mutation_any[types]
+    keep = 1.0 - mutant
+    migration_rate = dr.migration_rate[types]
+    migrate_out = xp.zeros(types.shape[0])
+    for c in range(dm.n_compartments):
+        migrate_out = migrate_out + migration_rate[:, c]
+
+    def piece(span: Span, hz: Any, h: float) -> Span:
+        out = xp.zeros(types.shape[0])
+        for k in range(dm.n_phenotypes):
+            out = out + hz.switch[:, k]
+        birth = hz.birth
+        return add_piece(xp, span, birth, birth * keep * keep, hz.death + birth * mutant * mutant,
+                         out + migrate_out, h)
+
+    empty = empty_span(xp, keep)
+    if conc is None:
+        hz = pair_hazards(xp, dr, lanes, types, None, crowd)
+        first = second = piece(empty, hz, dt / 2.0)
+        switch = hz.switch * dt
+    else:
+        h = dt / KENDALL_PIECES
+        first = second = empty
+        switch = xp.zeros((types.shape[0], dm.n_phenotypes))
+        for q in range(KENDALL_PIECES):
+            node = at_nodes(xp, conc, infusion, dm.pk_node_decay, dm.pk_node_infusion, q)
+            hz = pair_hazards(xp, dr, lanes, types, node, crowd)
+            if q < KENDALL_PIECES // 2:
+                first = piece(first, hz, h)
+            else:
+                second = piece(second, hz, h)
+            switch = switch + hz.switch * h
+    migration = migration_rate * dt
+    total = xp.zeros(types.shape[0])
+    for k in range(dm.n_phenotypes):
+        total = total + switch[:, k]
+    for c in range(dm.n_compartments):
+        total = total + migration[:, c]
+    return StepSpans(first, second, compose(first, second), switch, migration, total)
+
+
+def _pick(span: Span, rows: Any) -> Span:
+    return Span(*(getattr(span, f)[rows] for f in Span.__dataclass_fields__))
+
+
+def kendall_step(
+    xp: ModuleType,
+    dm: Any,
+    counts: Any,
+    realization: Any,
+    key: tuple[int, int],
+    step: int,
+    conc: Any | None = None,
+    infusion: Any | None = None,
+    crowd: Any | None = None,
+    counter: Any | None = None,
+) -> Any:
+    """Counts after one exact step. ``counts``: (A, T) int64; ``realization``: (A,) uint64;
+    ``conc``/``infusion``: (A, D) start-of-step concentrations (after the boluses) and infusion
+    rates, or None without drug; ``crowd``: (A, G) or None; ``dm``: a ``step.DeviceModel``."""
+    lanes, types = xp.nonzero(counts > 0)
+    n_lanes, n_types = counts.shape
+    if lanes.size == 0:
+        return counts.copy()
+    n = counts[lanes, types]
+    real = realization[lanes]
+    spans = step_spans(xp, dm, lanes, types, conc, infusion, crowd)
+    row = lanes * n_types
+    done_index, done_value = [], []  # cells at the step's end
+    mid_index, mid_value = [], []  # cells that take the second half step
+
+    (still,) = xp.nonzero(spans.transitions <= 0.0)
+    if still.size:
+        survive, odds = span_law(xp, _pick(spans.full, still))
+        done_index.append(row[still] + types[still])
+        done_value.append(birth_death_step(xp, key, types[still], step, real[still], n[still],
+                                           survive, odds, rng.EVENT_KENDALL_FULL, counter))
+    (moving,) = xp.nonzero(spans.transitions > 0.0)
+    if moving.size:
+        survive, odds = span_law(xp, _pick(spans.first, moving))
+        stay = birth_death_step(xp, key, types[moving], step, real[moving], n[moving], survive,
+                                odds, rng.EVENT_KENDALL_FIRST, counter)
+        stay = _transitions(xp, dm, spans, moving, types, row, real, key, step, stay, counter,
+                            mid_index, mid_value)
+        mid_index.append(row[moving] + types[moving])
+        mid_value.append(stay)
+    _mutants(xp, dm, spans, n, types, row, real, key, step, counter, mid_index, mid_value)
+
+    if mid_index:
+        pending = xp.bincount(xp.concatenate(mid_index),
+                              weights=xp.concatenate(mid_value).astype(xp.float64),
+                              minlength=n_lanes * n_types).astype(xp.int64)
+        (cells,) = xp.nonzero(pending > 0)
+        if cells.size:
+            survive, odds = _second_half(xp, dm, spans, counts, row + types, cells, n_types,
+                                         conc, infusion, crowd)
+            done_index.append(cells)
+            done_value.append(birth_death_step(
+                xp, key, cells % n_types, step, realization[cells // n_types], pending[cells],
+                survive, odds, rng.EVENT_KENDALL_SECOND, counter))
+    if not done_index:
+        return xp.zeros_like(counts)
+    # Float64 sums are exact: every count and partial sum is a whole number below 2**53.
+    summed = xp.bincount(xp.concatenate(done_index),
+                         weights=xp.concatenate(done_value).astype(xp.float64),
+                         minlength=n_lanes * n_types)
+    return summed.astype(xp.int64).reshape(n_lanes, n_types)
+
+
+def _transitions(xp, dm, spans, moving, types, row, real, key, step, stay, counter,
+                 mid_index, mid_value):
+    """Thin the moving pairs' midpoint cells ``stay``: switches to each other phenotype, then
+    migrations to each other compartment, by conditional binomials. Returns the stayers."""
+    t = types[moving]
+    base = row[moving] + t
+    left = xp.ones(t.shape[0])
+    total = spans.transitions[moving]
+    leave = -xp.expm1(-total)
+    for integral, own, stride, event_base, ranks in (
+            (spans.switch, dm.phenotype[t], dm.n_compartments, rng.EVENT_SWITCH_BASE,
+             dm.switch_ranks),
+            (spans.migration, dm.compartment[t], 1, rng.EVENT_MIGRATE_BASE, dm.migrate_ranks)):
+        for rank in ranks:
+            target = rank + (own <= rank)
+            share = integral[moving, target] / total * leave
+            p = xp.minimum(xp.where(left > 0, share / xp.where(left > 0, left, 1.0), 0.0), 1.0)
+            left = left - share
+            if counter is not None:
+                counter.add(xp, stay, p)
+            moved = binomial(xp, key, rng.slot(t.astype(xp.uint64),
+                                              event_base + target.astype(xp.uint64)), step,
+                             real[moving], stay, p)
+            stay = stay - moved
+            mid_index.append(base + (target - own) * stride)
+            mid_value.append(moved)
+    return stay
+
+
+def _mutants(xp, dm, spans, n, types, row, real, key, step, counter, mid_index, mid_value):
+    """The step's mutant daughters of every occupied pair, split over the subsets of new
+    mutations, added to the cells that arrive at the midpoint."""
+    mutant = dm.mutation_any[types]
+    mean = 2.0 * mutant * spans.full.divisions * n.astype(xp.float64)
+    (pairs,) = xp.nonzero(mean > 0.0)
+    if pairs.size == 0:
+        return
+    t = types[pairs]
+    if counter is not None:
+        counter.nontrivial += int(pairs.size)
+    total = poisson(xp, key, rng.slot(t, rng.EVENT_MUTANTS), step, real[pairs], mean[pairs])
+    geno = dm.genotype[t]
+    groups = {0: total}  # new-mutation mask -> mutant daughters; mask 0: not placed yet
+    for j, u in enumerate(dm.mutation_rate):
+        if u <= 0.0:
+            continue
+        free = ((geno >> j) & 1) == 0
+        for new in sorted(groups):
+            (pick,) = xp.nonzero((groups[new] > 0) & free)
+            if pick.size == 0:
+                continue
+            p = dm.mutation_first[t[pick], j] if new == 0 else xp.full(pick.shape, u)
+            size = groups[new][pick]
+            if counter is not None:
+                counter.add(xp, size, p)
+            node = rng.EVENT_MUTATION_BASE + rng.mutation_node(j, new)
+            moved = xp.zeros_like(groups[new])
+            moved[pick] = binomial(xp, key, rng.slot(t[pick], node), step, real[pairs][pick],
+                                   size, p)
+            groups[new] = groups[new] - moved
+            groups[new | (1 << j)] = groups.get(new | (1 << j), 0) + moved
+    phen = dm.phenotype[t]
+    comp = dm.compartment[t]
+    base = row[pairs]
+    for new, size in groups.items():
+        if new == 0:
+            continue  # the last free locus takes every daughter still unplaced (p = 1)
+        mid_index.append(base + ((geno | new) * dm.n_phenotypes + phen) * dm.n_compartments
+                         + comp)
+        mid_value.append(size)
+
+
+def _second_half(xp, dm, spans, counts, occupied, cells, n_types, conc, infusion, crowd):
+    """(1 - alpha, odds) of the second half step of the pairs ``cells`` (flat lane * T +
+    type indices): the occupied pairs' own, the others' computed now."""
+    position = xp.full(counts.size, -1, dtype=xp.int64)
+    position[occupied] = xp.arange(occupied.shape[0])
+    where = position[cells]
+    survive = xp.zeros(cells.shape[0])
+    odds = xp.zeros(cells.shape[0])
+    (known,) = xp.nonzero(where >= 0)
+    if known.size:
+        survive[known], odds[known] = span_law(xp, _pick(spans.second, where[known]))
+    (new,) = xp.nonzero(where < 0)
+    if new.size:
+        lanes, types = cells[new] // n_types, cells[new] % n_types
+        fresh = step_spans(xp, dm, lanes, types, conc, infusion, crowd)
+        survive[new], odds[new] = span_law(xp, fresh.second)
+    return survive, odds
