@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="run only this case (repeatable)")
     validate.add_argument("--seed", type=_seed, default=None,
                           help="root seed in [0, 2**32-1] (default: the fixed validation seed)")
+    validate.add_argument("--convergence", action="store_true",
+                          help="instead, the convergence study: the theory cases under both "
+                          "step schemes at dt = 0.1, 0.5 and 1 day, errors against theory "
+                          "(--case names its cases; an expensive one runs only when named)")
+    validate.add_argument("--backend", choices=["auto", "numpy", "cpu", "cupy"],
+                          default="auto", help="engine of the convergence study (default auto)")
     return parser
 
 
@@ -285,11 +291,20 @@ def _open(store: str, reader):  # noqa: ANN001, ANN202
 def _validate(args: argparse.Namespace) -> int:
     from oncosweep import validation  # noqa: PLC0415
 
+    seed = validation.DEFAULT_SEED if args.seed is None else args.seed
+    if args.convergence:
+        from oncosweep.validation.convergence import select_cases  # noqa: PLC0415
+
+        try:
+            select_cases(args.case)
+        except KeyError as exc:
+            raise UserError(exc.args[0]) from None
+        return validation.convergence_main(quick=args.quick, names=args.case, seed=seed,
+                                           backend=args.backend)
     try:
         cases = validation.select(args.case)
     except KeyError as exc:
         raise UserError(exc.args[0]) from None
-    seed = validation.DEFAULT_SEED if args.seed is None else args.seed
     return validation.main(quick=args.quick, cases=cases, seed=seed)
 
 

@@ -24,7 +24,7 @@ def _draw(n: int, birth: float, death: float, dt: float, lanes: int = LANES,
     alpha, beta, odds = kendall.constant_rates(np, np.float64(birth), np.float64(death), dt)
     realization = np.arange(lanes, dtype=np.uint64)
     cells = birth_death_step(np, KEY, cell_type, step, realization,
-                             np.full(lanes, n, dtype=np.int64), np.full(lanes, alpha),
+                             np.full(lanes, n, dtype=np.int64), np.full(lanes, 1.0 - alpha),
                              np.full(lanes, odds))
     return cells, float(alpha), float(beta), float(odds)
 
@@ -92,16 +92,16 @@ def test_a_lane_depends_only_on_its_own_counter() -> None:
     alpha, _, odds = kendall.constant_rates(np, np.float64(1.0), np.float64(0.9), 0.5)
     picked = np.array([2999, 7, 1500, 0], dtype=np.uint64)
     again = birth_death_step(np, KEY, 3, 7, picked, np.full(4, 5, dtype=np.int64),
-                             np.full(4, alpha), np.full(4, odds))
+                             np.full(4, 1.0 - alpha), np.full(4, odds))
     assert np.array_equal(again, cells[picked.astype(np.int64)])
     other = birth_death_step(np, KEY, 4, 7, picked, np.full(4, 5, dtype=np.int64),
-                             np.full(4, alpha), np.full(4, odds))
+                             np.full(4, 1.0 - alpha), np.full(4, odds))
     assert not np.array_equal(other, again)  # another cell type reads other slots
 
 
 def test_nothing_is_drawn_for_empty_or_doomed_lanes() -> None:
     cells = birth_death_step(np, KEY, 0, 1, np.arange(3, dtype=np.uint64),
-                             np.array([0, 5, 5]), np.array([0.3, 1.0, 0.0]),
+                             np.array([0, 5, 5]), np.array([0.7, 0.0, 1.0]),
                              np.array([0.5, 0.5, 0.0]))
     assert cells.tolist() == [0, 0, 5]
 
@@ -118,7 +118,7 @@ def test_numpy_and_the_host_built_cuda_source_give_the_same_cells() -> None:
     birth, death = gen.uniform(0, 2, lanes), gen.uniform(0, 2, lanes)
     dt = 0.5
     alpha, _, odds = kendall.constant_rates(np, birth, death, dt)
-    expected = birth_death_step(np, KEY, 9, 123, realization, n, alpha, odds)
+    expected = birth_death_step(np, KEY, 9, 123, realization, n, 1.0 - alpha, odds)
     out = np.empty(lanes, dtype=np.int64)
 
     def p(a: np.ndarray) -> ctypes.c_void_p:
@@ -127,5 +127,5 @@ def test_numpy_and_the_host_built_cuda_source_give_the_same_cells() -> None:
     lib.os_host_birth_death_step(ctypes.c_int64(lanes), ctypes.c_uint32(KEY[0]),
                                  ctypes.c_uint32(KEY[1]), ctypes.c_uint32(9),
                                  ctypes.c_uint32(123), p(realization), p(n),
-                                 p(alpha), p(odds), p(out))
+                                 p(1.0 - alpha), p(odds), p(out))
     assert np.array_equal(out, expected)

@@ -117,6 +117,38 @@ def _pick(span: Span, rows: Any) -> Span:
     return Span(*(getattr(span, f)[rows] for f in Span.__dataclass_fields__))
 
 
+def lane_spans(xp: ModuleType, dm: Any, lanes: Any, types: Any, conc: Any | None,
+               infusion: Any | None, crowd: Any | None, treated: Any | None) -> StepSpans:
+    """:func:`step_spans` where only the lanes with ``treated`` (A,) true (all when None) use
+    the drug concentrations: the others' rates are constant over the step, as in the CUDA
+    twin, which sees no concentrations outside treatment."""
+    if conc is None or treated is None:
+        return step_spans(xp, dm, lanes, types, conc, infusion, crowd)
+    on = treated[lanes]
+    if bool(on.all()):
+        return step_spans(xp, dm, lanes, types, conc, infusion, crowd)
+    if not bool(on.any()):
+        return step_spans(xp, dm, lanes, types, None, None, crowd)
+    (a,) = xp.nonzero(on)
+    (b,) = xp.nonzero(~on)
+    dosed = step_spans(xp, dm, lanes[a], types[a], conc, infusion, crowd)
+    plain = step_spans(xp, dm, lanes[b], types[b], None, None, crowd)
+
+    def merge(x: Any, y: Any) -> Any:
+        out = xp.empty((lanes.shape[0],) + x.shape[1:], dtype=x.dtype)
+        out[a] = x
+        out[b] = y
+        return out
+
+    def merge_span(x: Span, y: Span) -> Span:
+        return Span(*(merge(getattr(x, f), getattr(y, f)) for f in Span.__dataclass_fields__))
+
+    return StepSpans(merge_span(dosed.first, plain.first), merge_span(dosed.second, plain.second),
+                     merge_span(dosed.full, plain.full), merge(dosed.switch, plain.switch),
+                     merge(dosed.migration, plain.migration),
+                     merge(dosed.transitions, plain.transitions))
+
+
 def kendall_step(
     xp: ModuleType,
     dm: Any,
@@ -128,17 +160,19 @@ def kendall_step(
     infusion: Any | None = None,
     crowd: Any | None = None,
     counter: Any | None = None,
+    treated: Any | None = None,
 ) -> Any:
     """Counts after one exact step. ``counts``: (A, T) int64; ``realization``: (A,) uint64;
     ``conc``/``infusion``: (A, D) start-of-step concentrations (after the boluses) and infusion
-    rates, or None without drug; ``crowd``: (A, G) or None; ``dm``: a ``step.DeviceModel``."""
+    rates, or None without drug; ``treated``: (A,) lanes on treatment (the others ignore
+    ``conc``), None: all; ``crowd``: (A, G) or None; ``dm``: a ``step.DeviceModel``."""
     lanes, types = xp.nonzero(counts > 0)
     n_lanes, n_types = counts.shape
     if lanes.size == 0:
         return counts.copy()
     n = counts[lanes, types]
     real = realization[lanes]
-    spans = step_spans(xp, dm, lanes, types, conc, infusion, crowd)
+    spans = lane_spans(xp, dm, lanes, types, conc, infusion, crowd, treated)
     row = lanes * n_types
     done_index, done_value = [], []  # cells at the step's end
     mid_index, mid_value = [], []  # cells that take the second half step
@@ -167,7 +201,7 @@ def kendall_step(
         (cells,) = xp.nonzero(pending > 0)
         if cells.size:
             survive, odds = _second_half(xp, dm, spans, counts, row + types, cells, n_types,
-                                         conc, infusion, crowd)
+                                         conc, infusion, crowd, treated)
             done_index.append(cells)
             done_value.append(birth_death_step(
                 xp, key, cells % n_types, step, realization[cells // n_types], pending[cells],
@@ -253,7 +287,8 @@ def _mutants(xp, dm, spans, n, types, row, real, key, step, counter, mid_index, 
         mid_value.append(size)
 
 
-def _second_half(xp, dm, spans, counts, occupied, cells, n_types, conc, infusion, crowd):
+def _second_half(xp, dm, spans, counts, occupied, cells, n_types, conc, infusion, crowd,
+                 treated):
     """(1 - alpha, odds) of the second half step of the pairs ``cells`` (flat lane * T +
     type indices): the occupied pairs' own, the others' computed now."""
     position = xp.full(counts.size, -1, dtype=xp.int64)
@@ -267,6 +302,6 @@ def _second_half(xp, dm, spans, counts, occupied, cells, n_types, conc, infusion
     (new,) = xp.nonzero(where < 0)
     if new.size:
         lanes, types = cells[new] // n_types, cells[new] % n_types
-        fresh = step_spans(xp, dm, lanes, types, conc, infusion, crowd)
+        fresh = lane_spans(xp, dm, lanes, types, conc, infusion, crowd, treated)
         survive[new], odds[new] = span_law(xp, fresh.second)
     return survive, odds

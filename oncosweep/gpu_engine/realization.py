@@ -166,7 +166,7 @@ def run_engine(
             state.counts[active] = kendall_step(
                 xp, dm, state.counts[active], real[active], key, it,
                 None if lane_conc is None else state.conc[active], lane_infusion, crowd,
-                counter)
+                counter, treated=on)
         else:
             state.counts[active] = branching_step(xp, dm, state.counts[active], real[active],
                                                   key, it, lane_conc, crowd, counter)

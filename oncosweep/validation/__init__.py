@@ -5,6 +5,9 @@ Each :class:`Case` simulates one scenario and compares one number with a referen
 are fixed, so a run is deterministic. ``n_quick`` keeps the whole ``--quick`` run under
 2 minutes on 2 cores (CI, about 45-60 s measured); ``n_full`` about 2.5 minutes.
 
+``--convergence`` runs :mod:`oncosweep.validation.convergence` instead: the theory cases under
+both step schemes at dt = 0.1, 0.5 and 1 day (:func:`convergence_main`).
+
 Adding a case: append a :class:`Case` to :data:`CASES` (names must be unique) in
 ``validation/cases.py`` or in a new module of this package imported below. Its ``run(n,
 seed)`` returns an :class:`Estimate` (value, SE and, for goodness-of-fit kinds, a p-value).
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from oncosweep.validation.cases import CASES
+from oncosweep.validation.convergence import main as convergence_main
 from oncosweep.validation.core import (
     DEFAULT_SEED,
     P_VALUE_KINDS,
@@ -35,7 +39,8 @@ from oncosweep.validation.strategy_cases import CASES as STRATEGY_CASES
 CASES.extend(STRATEGY_CASES)
 
 __all__ = ["CASES", "DEFAULT_SEED", "P_VALUE_KINDS", "TOLERANCE_P", "TOLERANCE_Z", "Case",
-           "Estimate", "Result", "exit_code", "format_table", "main", "run_cases", "select"]
+           "Estimate", "Result", "convergence_main", "exit_code", "format_table", "main",
+           "run_cases", "select"]
 
 
 def select(names: Sequence[str] | None, cases: Sequence[Case] | None = None) -> list[Case]:

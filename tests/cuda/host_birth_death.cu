@@ -7,10 +7,11 @@ extern "C" {
 
 void os_host_birth_death_step(int64_t count, uint32_t k0, uint32_t k1, uint32_t cell_type,
                               uint32_t step, const uint64_t* realization, const int64_t* n,
-                              const double* alpha, const double* odds, int64_t* out) {
+                              const double* survive, const double* odds, int64_t* out) {
   const OsKey key = {k0, k1};
   for (int64_t i = 0; i < count; ++i) {
-    out[i] = os_birth_death_step(key, cell_type, step, realization[i], n[i], alpha[i], odds[i]);
+    out[i] = os_birth_death_step(key, cell_type, OS_EVENT_LINES, step, realization[i], n[i],
+                                 survive[i], odds[i], nullptr);
   }
 }
 

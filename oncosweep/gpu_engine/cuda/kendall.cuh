@@ -4,7 +4,7 @@
 // reference: D. G. Kendall, Ann. Math. Statist. 19 (1948) 1-15). Every expression is evaluated
 // in that module's order, one IEEE rounding per operation and no FMA; expm1 and exp may differ
 // by an ulp between libraries (docs/rng.md section 5). The building block of an exact step
-// scheme (issue 14); not yet used by the kernel.
+// scheme (kendall_step.cuh).
 #pragma once
 
 #include "compat.cuh"
@@ -37,4 +37,61 @@ OS_HD inline void os_kendall_integrated(double net, double weighted, double* alp
   *alpha = (w - 1.0) / w;
   *beta = weighted / w;
   *odds = weighted / survive;
+}
+
+// ---- piecewise-constant rates: the accumulators of the exact step (kendall.Span) ---------
+struct OsSpan {
+  double survive;    // S = exp(-R)
+  double weighted;   // I
+  double deaths;     // D = W - 1
+  double growth;     // exp(R_e), transitions out included
+  double divisions;  // expected divisions per initial cell
+};
+
+OS_HD inline OsSpan os_span_empty() {
+  OsSpan s;
+  s.survive = 1.0;
+  s.weighted = 0.0;
+  s.deaths = 0.0;
+  s.growth = 1.0;
+  s.divisions = 0.0;
+  return s;
+}
+
+// kendall.add_piece: ``span`` followed by h days of constant rates.
+OS_HD inline OsSpan os_span_add_piece(const OsSpan& span, double birth, double kept_birth,
+                                      double loss, double out, double h) {
+  const double rho = kept_birth - loss;
+  const bool flat = rho == 0.0;
+  const double safe = flat ? 1.0 : rho;
+  const double ghat = flat ? h : expm1(-safe * h) / -safe;
+  const double decay = exp(-rho * h);
+  OsSpan r;
+  r.weighted = span.weighted + span.survive * kept_birth * ghat;
+  r.deaths = span.deaths + span.survive * loss * ghat;
+  const double rho_e = rho - out;
+  const bool flat_e = rho_e == 0.0;
+  const double grown = expm1(rho_e * h);
+  const double g_e = flat_e ? h : grown / rho_e;
+  r.divisions = span.divisions + span.growth * birth * g_e;
+  r.survive = span.survive * decay;
+  r.growth = span.growth * (1.0 + grown);
+  return r;
+}
+
+// kendall.compose: ``first`` followed by ``second``.
+OS_HD inline OsSpan os_span_compose(const OsSpan& first, const OsSpan& second) {
+  OsSpan r;
+  r.survive = first.survive * second.survive;
+  r.weighted = first.weighted + first.survive * second.weighted;
+  r.deaths = first.deaths + first.survive * second.deaths;
+  r.growth = first.growth * second.growth;
+  r.divisions = first.divisions + first.growth * second.divisions;
+  return r;
+}
+
+// kendall.span_law: (1 - alpha, odds).
+OS_HD inline void os_span_law(const OsSpan& span, double* survive, double* odds) {
+  *survive = 1.0 / (1.0 + span.deaths);
+  *odds = span.weighted / span.survive;
 }

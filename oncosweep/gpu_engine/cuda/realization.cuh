@@ -9,12 +9,14 @@
 //
 // Order within an iteration (as realization.run_engine): bookkeeping (detection, restart, give
 // up) -> if treated: policy start / tick, visit (imaging, ctDNA, decisions), the step's
-// boluses, trajectory sample, cure / death / horizon -> if still running: the step (drug
-// effect at the midpoint concentration), exact PK update and exposure.
+// boluses, trajectory sample, cure / death / horizon -> if still running: the step (exact:
+// drug effects on the quadrature pieces of the step from the start concentrations; euler: at
+// the midpoint concentration), exact PK update and exposure.
 #pragma once
 
 #include "clinic.cuh"
 #include "compat.cuh"
+#include "kendall_step.cuh"
 #include "model.cuh"
 #include "pharmacology.cuh"
 #include "philox.cuh"
@@ -53,6 +55,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
 
   int64_t counts[TMAX];
   int64_t next[TMAX];
+  int64_t scratch[TMAX];  // the exact step's cells awaiting their second half step
   double conc[OS_MAX_DRUGS];
   double auc[OS_MAX_DRUGS];
   double lane_conc[OS_MAX_DRUGS];
@@ -160,8 +163,13 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
     }
     if (growth_crowding) os_crowding(m, counts, total, crowd);
     ctx.step = (uint32_t)it;
-    os_branching_step<LMAX>(m, &ctx, counts, next, step_conc,
-                            growth_crowding ? crowd : nullptr);
+    if (m.scheme() == OS_SCHEME_EXACT) {
+      os_kendall_step<LMAX>(m, &ctx, counts, next, scratch, step_conc != nullptr ? conc : nullptr,
+                            infusion, growth_crowding ? crowd : nullptr);
+    } else {
+      os_branching_step<LMAX>(m, &ctx, counts, next, step_conc,
+                              growth_crowding ? crowd : nullptr);
+    }
     for (int t = 0; t < n_types; ++t) counts[t] = next[t];
     if (step_conc != nullptr) os_pk_advance(m, n_drugs, conc, infusion, auc);
     if (ctx.status != OS_OK) break;
