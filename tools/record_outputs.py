@@ -12,12 +12,18 @@ numpy reference engine (``NUMPY_REALIZATIONS``) and on the compiled cpu engine
 (``CPU_REALIZATIONS``) at fixed seeds, and the quickstart sweep is run into a zarr store.
 ``compare`` demands identical variables, coordinates, dtypes, values and attributes (all but
 ``oncosweep_version``) and exits 1 on the first difference of each dataset.
+
+``record DIR --scheme euler`` runs every config with ``simulation.scheme`` set (the golden
+comparison of the euler scheme against a recording made before the exact scheme existed);
+``compare A B --ignore-attr NAME`` skips a dataset attribute that legitimately changed (e.g.
+``scenario``, whose text now names the scheme).
 """
 
 from __future__ import annotations
 
 import pickle
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,12 +37,26 @@ SEED = 20261202
 IGNORED_ATTRS = {"oncosweep_version", "version"}
 
 
-def record(out: Path) -> None:
+def _with_scheme(config: Path, scheme: str | None, folder: Path) -> Path:
+    """``config`` itself, or a copy in ``folder`` with ``simulation.scheme`` set."""
+    if scheme is None:
+        return config
+    import yaml
+
+    data = yaml.safe_load(config.read_text())
+    data.setdefault("simulation", {})["scheme"] = scheme
+    copy = folder / config.name
+    copy.write_text(yaml.safe_dump(data, sort_keys=False))
+    return copy
+
+
+def record(out: Path, scheme: str | None = None) -> None:
     import oncosweep
 
     out.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="record_outputs_"))
     for config in sorted((ROOT / "configs").glob("*.yaml")):
-        scenario = oncosweep.Scenario.from_yaml(config)
+        scenario = oncosweep.Scenario.from_yaml(_with_scheme(config, scheme, folder))
         for backend, n in (("numpy", NUMPY_REALIZATIONS), ("cpu", CPU_REALIZATIONS)):
             t0 = time.perf_counter()
             ds = oncosweep.simulate(scenario, realizations=n, seed=SEED, point=3,
@@ -44,7 +64,7 @@ def record(out: Path) -> None:
             (out / f"{config.stem}.{backend}.pkl").write_bytes(pickle.dumps(ds.load()))
             print(f"{config.stem:28s} {backend:5s} {time.perf_counter() - t0:6.1f} s", flush=True)
     store = out / "quickstart_sweep.zarr"
-    oncosweep.run_sweep(ROOT / "configs" / "quickstart.yaml", store, workers=1, backend="cpu",
+    oncosweep.run_sweep(_with_scheme(ROOT / "configs" / "quickstart.yaml", scheme, folder), store, workers=1, backend="cpu",
                         threads=2, realizations=64, chunk=32, seed=SEED, overwrite=True,
                         progress=False)
     ds = xr.open_zarr(store).load()
@@ -54,6 +74,18 @@ def record(out: Path) -> None:
 
 def _attrs(attrs: dict) -> dict:
     return {k: v for k, v in attrs.items() if k not in IGNORED_ATTRS}
+
+
+def _flag_values(argv: list[str], flag: str) -> tuple[list[str], list[str]]:
+    """(the arguments without ``flag VALUE`` pairs, the values)."""
+    rest, values = [], []
+    args = iter(argv)
+    for arg in args:
+        if arg == flag:
+            values.append(next(args, ""))
+        else:
+            rest.append(arg)
+    return rest, values
 
 
 def _same_attrs(a: dict, b: dict) -> bool:
@@ -106,9 +138,12 @@ def compare(before: Path, after: Path) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "record":
-        record(Path(sys.argv[2]))
-    elif len(sys.argv) == 4 and sys.argv[1] == "compare":
-        sys.exit(compare(Path(sys.argv[2]), Path(sys.argv[3])))
+    argv, schemes = _flag_values(sys.argv, "--scheme")
+    argv, ignored = _flag_values(argv, "--ignore-attr")
+    IGNORED_ATTRS.update(ignored)
+    if len(argv) == 3 and argv[1] == "record" and len(schemes) <= 1:
+        record(Path(argv[2]), schemes[0] if schemes else None)
+    elif len(argv) == 4 and argv[1] == "compare":
+        sys.exit(compare(Path(argv[2]), Path(argv[3])))
     else:
         sys.exit(__doc__)
