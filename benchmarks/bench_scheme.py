@@ -44,7 +44,7 @@ import copy
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,15 +137,12 @@ def _scenario(data: dict[str, Any], scheme: str, dt: float | None = None) -> Sce
     return Scenario.from_dict(data)
 
 
-def _timed(run: Callable[..., EngineResult], repeats: int, **kwargs: Any
+def _timed(model: Any, realizations: int, seed: int, threads: int
            ) -> tuple[EngineResult, float]:
-    """The result and the shortest wall time (seconds) of ``repeats`` identical calls."""
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = run(**kwargs)
-        best = min(best, time.perf_counter() - t0)
-    return result, best
+    """The compiled engine's result and its wall time, seconds."""
+    t0 = time.perf_counter()
+    result = cpu_engine.run_cpu(model, realizations=realizations, seed=seed, threads=threads)
+    return result, time.perf_counter() - t0
 
 
 # ---- (1) cost per step ---------------------------------------------------------------------
@@ -153,23 +150,26 @@ def _timed(run: Callable[..., EngineResult], repeats: int, **kwargs: Any
 
 def _cost(path: str, strategy: str | None, realizations: int, repeats: int, seed: int,
           threads: int) -> dict[str, Any]:
-    """Seconds per realization-step of both schemes at the config's own dt, 1 and all threads."""
+    """Seconds per realization-step of both schemes at the config's own dt, 1 and all threads
+    (the calls interleaved over schemes and thread counts, so that other load affects both)."""
     data = _data(path)
     out: dict[str, Any] = {"config": path, "strategy": strategy,
                            "dt_days": float(data["simulation"]["dt"])}
+    models = {s: compile_scenario(_scenario(data, s), strategy) for s in SCHEMES}
+    cases = [(s, label, count) for s in SCHEMES
+             for label, count in (("threads_1", 1), ("threads_all", threads))]
+    best = dict.fromkeys(cases, float("inf"))
     results: dict[str, EngineResult] = {}
-    for scheme in SCHEMES:
-        model = compile_scenario(_scenario(data, scheme), strategy)
-        out[scheme] = {}
-        for label, count in (("threads_1", 1), ("threads_all", threads)):
-            result, seconds = _timed(cpu_engine.run_cpu, repeats, model=model,
-                                     realizations=realizations, seed=seed, threads=count)
-            steps = int(result.stats["lane_steps"])
-            out[scheme][label] = {"threads": count, "seconds": seconds,
-                                  "realization_steps": steps,
-                                  "steps_per_realization": steps / realizations,
-                                  "seconds_per_realization_step": seconds / steps}
-        results[scheme] = result
+    for _ in range(repeats):
+        for case in cases:
+            results[case[0]], seconds = _timed(models[case[0]], realizations, seed, case[2])
+            best[case] = min(best[case], seconds)
+    for (scheme, label, count), seconds in best.items():
+        steps = int(results[scheme].stats["lane_steps"])  # the same for every call
+        out.setdefault(scheme, {})[label] = {
+            "threads": count, "seconds": seconds, "realization_steps": steps,
+            "steps_per_realization": steps / realizations,
+            "seconds_per_realization_step": seconds / steps}
     if _same(results["exact"], results["euler"]):
         raise SystemExit(f"bench_scheme: exact and euler give identical results on {path}: "
                          "the cpu backend ignores simulation.scheme")
@@ -279,8 +279,7 @@ def _accuracy(ladder: Sequence[float], realizations: int, resamples: int, seed: 
                 row.update(status="refused", reason=str(exc).strip().splitlines()[0])
                 runs[scheme].append(row)
                 continue
-            result, seconds = _timed(cpu_engine.run_cpu, 1, model=model,
-                                     realizations=realizations, seed=seed, threads=threads)
+            result, seconds = _timed(model, realizations, seed, threads)
             row.update(status="ok", wall_seconds=seconds,
                        wall_seconds_per_1000=seconds / realizations * 1000,
                        steps_per_realization=result.stats["lane_steps"] / realizations)

@@ -55,6 +55,16 @@ CASES = [
 EDITED = {
     "quickstart_dt_0.25": ("quickstart.yaml", 16, {"simulation.dt": 0.25,
                                                    "simulation.horizon": 300.0}),
+    # the euler scheme (the configs run the default exact scheme): drugs, switching,
+    # migration, mutation trees and crowding between them
+    "quickstart_euler": ("quickstart.yaml", 16, {"simulation.scheme": "euler",
+                                                 "simulation.horizon": 300.0}),
+    "persister_euler": ("mech_persister.yaml", 40, {"simulation.scheme": "euler"}),
+    "sanctuary_euler": ("mech_sanctuary.yaml", 40, {"simulation.scheme": "euler"}),
+    "competition_euler": ("adaptive_competition.yaml", 8, {"simulation.scheme": "euler",
+                                                           "simulation.horizon": 300.0}),
+    # the exact scheme with large steps: several pieces of strongly varying drug effect
+    "persister_exact_dt_1": ("mech_persister.yaml", 40, {"simulation.dt": 1.0}),
 }
 
 

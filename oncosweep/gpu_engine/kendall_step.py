@@ -13,12 +13,16 @@ For every occupied (realization, cell type) pair with n cells, over one step of 
    (1 - U)**2 (U: a daughter carries a new mutation, ``derived.mutation_split``), so the type's
    own cells follow a linear birth–death process with birth' = birth (1 - U)**2 and
    death' = death + birth U**2, sampled with Kendall's law (``birth_death.py``).
-3. **Switching and migration: Strang splitting** (second order). A pair with a transition
-   hazard in the step takes half a step of birth–death, then each of its cells leaves for
-   target k with the competing-risk probability (L_k / L)(1 - exp(-L)) (L_k: the integral of
-   the rate to k over the step, L = sum L_k) by conditional binomials in increasing target index
-   (switches, then migrations), then the cells that stay take the second half step. Pairs with
-   no transition hazard take the whole step in one draw.
+3. **Switching and migration: Strang splitting** (second order in the mean). A pair with a
+   transition hazard in the step takes half a step of birth–death, then its cells jump, then
+   take the second half step. The jumps: each cell leaves for target k with the
+   competing-risk probability (L_k / L)(1 - exp(-L)) (L_k: the integral of the rate to k over
+   the step, L = sum L_k), by conditional binomials in increasing target index (switches, then
+   migrations); a cell that jumped may jump once more from its new type with half that type's
+   hazard (the rest of the step is half of it on average). The cell's end state then has the
+   probabilities of exp(G) (G: the step's integrated generator) to O(dt**2) -- back-and-forth
+   and two-hop moves included -- so the splitting error is O(dt**3) per step. Pairs with no
+   transition hazard take the whole step in one Kendall draw.
 4. **Mutation.** The mutant daughters of the step are Poisson with the exact expected number
    given the n cells at the step's start, 2 U * E[divisions], and are split over the subsets of
    new mutations by a binomial tree conditioned on at least one new mutation
@@ -31,7 +35,8 @@ For every occupied (realization, cell type) pair with n cells, over one step of 
 
 Every draw is addressed by (cell type, event, step, realization) (``rng.py``): the whole
 step, the first half and the second half use three different Kendall event triples, the
-mutant count ``EVENT_MUTANTS``, the split tree and the transitions the euler scheme's events.
+mutant count ``EVENT_MUTANTS``, the split tree and the first jumps the euler scheme's events,
+the second jumps ``EVENT_SECOND_SWITCH_BASE`` / ``EVENT_SECOND_MIGRATE_BASE``.
 """
 
 from __future__ import annotations
@@ -140,13 +145,7 @@ def lane_spans(xp: ModuleType, dm: Any, lanes: Any, types: Any, conc: Any | None
         out[b] = y
         return out
 
-    def merge_span(x: Span, y: Span) -> Span:
-        return Span(*(merge(getattr(x, f), getattr(y, f)) for f in Span.__dataclass_fields__))
-
-    return StepSpans(merge_span(dosed.first, plain.first), merge_span(dosed.second, plain.second),
-                     merge_span(dosed.full, plain.full), merge(dosed.switch, plain.switch),
-                     merge(dosed.migration, plain.migration),
-                     merge(dosed.transitions, plain.transitions))
+    return _map_spans(merge, dosed, plain)
 
 
 def kendall_step(
@@ -188,20 +187,37 @@ def kendall_step(
         survive, odds = span_law(xp, _pick(spans.first, moving))
         stay = birth_death_step(xp, key, types[moving], step, real[moving], n[moving], survive,
                                 odds, rng.EVENT_KENDALL_FIRST, counter)
-        stay = _transitions(xp, dm, spans, moving, types, row, real, key, step, stay, counter,
-                            mid_index, mid_value)
+        once_index, once_value = [], []
+        stay = _thin(xp, dm, spans, moving, types[moving], row[moving] + types[moving],
+                     real[moving], key, step, stay, 1.0, FIRST_JUMP, counter, once_index,
+                     once_value)
         mid_index.append(row[moving] + types[moving])
         mid_value.append(stay)
+        # The cells that moved may move once more in the rest of the step (on average half
+        # of it): the two-jump thinning of the docstring.
+        jumped, cells = _pool(xp, once_index, once_value, counts.size)
+        if cells.size:
+            sp = _spans_for(xp, dm, spans, counts, row + types, cells, n_types, conc, infusion,
+                            crowd, treated)
+            (again,) = xp.nonzero(sp.transitions > 0.0)
+            (settled,) = xp.nonzero(sp.transitions <= 0.0)
+            mid_index.append(cells[settled])
+            mid_value.append(jumped[cells[settled]])
+            if again.size:
+                where = cells[again]
+                stayers = _thin(xp, dm, sp, again, where % n_types, where,
+                                realization[where // n_types], key, step, jumped[where], 0.5,
+                                SECOND_JUMP, counter, mid_index, mid_value)
+                mid_index.append(where)
+                mid_value.append(stayers)
     _mutants(xp, dm, spans, n, types, row, real, key, step, counter, mid_index, mid_value)
 
     if mid_index:
-        pending = xp.bincount(xp.concatenate(mid_index),
-                              weights=xp.concatenate(mid_value).astype(xp.float64),
-                              minlength=n_lanes * n_types).astype(xp.int64)
-        (cells,) = xp.nonzero(pending > 0)
+        pending, cells = _pool(xp, mid_index, mid_value, counts.size)
         if cells.size:
-            survive, odds = _second_half(xp, dm, spans, counts, row + types, cells, n_types,
-                                         conc, infusion, crowd, treated)
+            sp = _spans_for(xp, dm, spans, counts, row + types, cells, n_types, conc, infusion,
+                            crowd, treated)
+            survive, odds = span_law(xp, sp.second)
             done_index.append(cells)
             done_value.append(birth_death_step(
                 xp, key, cells % n_types, step, realization[cells // n_types], pending[cells],
@@ -215,33 +231,44 @@ def kendall_step(
     return summed.astype(xp.int64).reshape(n_lanes, n_types)
 
 
-def _transitions(xp, dm, spans, moving, types, row, real, key, step, stay, counter,
-                 mid_index, mid_value):
-    """Thin the moving pairs' midpoint cells ``stay``: switches to each other phenotype, then
-    migrations to each other compartment, by conditional binomials. Returns the stayers."""
-    t = types[moving]
-    base = row[moving] + t
+FIRST_JUMP = (rng.EVENT_SWITCH_BASE, rng.EVENT_MIGRATE_BASE)
+SECOND_JUMP = (rng.EVENT_SECOND_SWITCH_BASE, rng.EVENT_SECOND_MIGRATE_BASE)
+
+
+def _pool(xp, index, value, size):
+    """(dense counts of the flat lane * T + type indices, the indices holding cells)."""
+    dense = xp.bincount(xp.concatenate(index), weights=xp.concatenate(value).astype(xp.float64),
+                        minlength=size).astype(xp.int64)
+    (cells,) = xp.nonzero(dense > 0)
+    return dense, cells
+
+
+def _thin(xp, dm, sp, rows, t, base, real, key, step, cells, scale, events, counter,
+          out_index, out_value):
+    """Move ``cells`` of the pairs ``rows`` of ``sp`` (types ``t``, flat indices ``base``, all
+    with a transition hazard L > 0): to each other phenotype, then each other compartment, in
+    increasing index, by conditional binomials of the competing-risk probabilities
+    (L_k / L)(1 - exp(-scale L)). Appends the movers to ``out_*``; returns the stayers."""
     left = xp.ones(t.shape[0])
-    total = spans.transitions[moving]
-    leave = -xp.expm1(-total)
+    total = sp.transitions[rows]
+    leave = -xp.expm1(-(total * scale))
     for integral, own, stride, event_base, ranks in (
-            (spans.switch, dm.phenotype[t], dm.n_compartments, rng.EVENT_SWITCH_BASE,
-             dm.switch_ranks),
-            (spans.migration, dm.compartment[t], 1, rng.EVENT_MIGRATE_BASE, dm.migrate_ranks)):
+            (sp.switch, dm.phenotype[t], dm.n_compartments, events[0], dm.switch_ranks),
+            (sp.migration, dm.compartment[t], 1, events[1], dm.migrate_ranks)):
         for rank in ranks:
             target = rank + (own <= rank)
-            share = integral[moving, target] / total * leave
+            share = integral[rows, target] / total * leave
             p = xp.minimum(xp.where(left > 0, share / xp.where(left > 0, left, 1.0), 0.0), 1.0)
             left = left - share
             if counter is not None:
-                counter.add(xp, stay, p)
+                counter.add(xp, cells, p)
             moved = binomial(xp, key, rng.slot(t.astype(xp.uint64),
                                               event_base + target.astype(xp.uint64)), step,
-                             real[moving], stay, p)
-            stay = stay - moved
-            mid_index.append(base + (target - own) * stride)
-            mid_value.append(moved)
-    return stay
+                             real, cells, p)
+            cells = cells - moved
+            out_index.append(base + (target - own) * stride)
+            out_value.append(moved)
+    return cells
 
 
 def _mutants(xp, dm, spans, n, types, row, real, key, step, counter, mid_index, mid_value):
@@ -287,21 +314,43 @@ def _mutants(xp, dm, spans, n, types, row, real, key, step, counter, mid_index, 
         mid_value.append(size)
 
 
-def _second_half(xp, dm, spans, counts, occupied, cells, n_types, conc, infusion, crowd,
-                 treated):
-    """(1 - alpha, odds) of the second half step of the pairs ``cells`` (flat lane * T +
-    type indices): the occupied pairs' own, the others' computed now."""
+def _spans_for(xp, dm, spans, counts, occupied, cells, n_types, conc, infusion, crowd,
+               treated) -> StepSpans:
+    """The accumulators of the pairs ``cells`` (flat lane * T + type indices): the occupied
+    pairs' own (``spans``, at flat indices ``occupied``), the others' computed now."""
     position = xp.full(counts.size, -1, dtype=xp.int64)
     position[occupied] = xp.arange(occupied.shape[0])
     where = position[cells]
-    survive = xp.zeros(cells.shape[0])
-    odds = xp.zeros(cells.shape[0])
-    (known,) = xp.nonzero(where >= 0)
-    if known.size:
-        survive[known], odds[known] = span_law(xp, _pick(spans.second, where[known]))
     (new,) = xp.nonzero(where < 0)
-    if new.size:
-        lanes, types = cells[new] // n_types, cells[new] % n_types
-        fresh = lane_spans(xp, dm, lanes, types, conc, infusion, crowd, treated)
-        survive[new], odds[new] = span_law(xp, fresh.second)
-    return survive, odds
+    if new.size == 0:
+        return _pick_spans(spans, where)
+    fresh = lane_spans(xp, dm, cells[new] // n_types, cells[new] % n_types, conc, infusion,
+                       crowd, treated)
+    (known,) = xp.nonzero(where >= 0)
+    if known.size == 0:
+        return fresh
+    old = _pick_spans(spans, where[known])
+
+    def merge(x: Any, y: Any) -> Any:
+        out = xp.empty((cells.shape[0],) + x.shape[1:], dtype=x.dtype)
+        out[known] = x
+        out[new] = y
+        return out
+
+    return _map_spans(merge, old, fresh)
+
+
+def _pick_spans(sp: StepSpans, rows: Any) -> StepSpans:
+    return StepSpans(_pick(sp.first, rows), _pick(sp.second, rows), _pick(sp.full, rows),
+                     sp.switch[rows], sp.migration[rows], sp.transitions[rows])
+
+
+def _map_spans(merge: Any, a: StepSpans, b: StepSpans) -> StepSpans:
+    """StepSpans whose every array is ``merge(a's, b's)``."""
+
+    def span(x: Span, y: Span) -> Span:
+        return Span(*(merge(getattr(x, f), getattr(y, f)) for f in Span.__dataclass_fields__))
+
+    return StepSpans(span(a.first, b.first), span(a.second, b.second), span(a.full, b.full),
+                     merge(a.switch, b.switch), merge(a.migration, b.migration),
+                     merge(a.transitions, b.transitions))

@@ -63,10 +63,15 @@ EVENT_KENDALL_FULL = EVENT_LINES
 EVENT_KENDALL_FIRST = 21
 EVENT_KENDALL_SECOND = 24
 EVENT_MUTANTS = 27  # Poisson number of mutant daughters of the step (exact scheme)
+# The exact step's second jumps (cells that switched or migrated in the step move once more):
+EVENT_SECOND_SWITCH_BASE = 28  # + target phenotype index (28 .. 35)
+EVENT_SECOND_MIGRATE_BASE = 36  # + target compartment index (36 .. 43)
 
 # the shared limits (oncosweep.limits) fit this addressing
 assert MAX_CELL_TYPES == RESERVED_CELL_TYPE  # 16383 real cell types
 assert MAX_PHENOTYPES <= EVENT_MIGRATE_BASE - EVENT_SWITCH_BASE
+assert MAX_PHENOTYPES <= EVENT_SECOND_MIGRATE_BASE - EVENT_SECOND_SWITCH_BASE
+assert EVENT_SECOND_MIGRATE_BASE + 8 <= EVENT_MUTATION_BASE
 assert 2**MAX_LOCI - 1 <= MAX_EVENTS - EVENT_MUTATION_BASE
 assert MAX_SEED == MAX_POINT == MAX_STEPS == (1 << 32) - 1
 

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from oncosweep.validation.cases import CASES
-from oncosweep.validation.convergence import main as convergence_main
 from oncosweep.validation.core import (
     DEFAULT_SEED,
     P_VALUE_KINDS,
@@ -69,3 +68,24 @@ def main(*, quick: bool = False, names: Sequence[str] | None = None, seed: int =
           file=out or sys.stdout)
     print(format_table(results, time.perf_counter() - start), file=out or sys.stdout)
     return exit_code(results)
+
+
+def convergence_main(*, quick: bool = False, names: Sequence[str] | None = None,
+                     seed: int = DEFAULT_SEED, backend: str = "auto",
+                     progress: bool | None = None, out: TextIO | None = None) -> int:
+    """``oncosweep validate --convergence``: run the study (:mod:`.convergence`) and print its
+    table; 1 if a cell failed with an error (refusals and large z do not fail a study)."""
+    from oncosweep.gpu_engine.backend import resolve_backend  # noqa: PLC0415
+    from oncosweep.validation import convergence  # noqa: PLC0415
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    start = time.perf_counter()
+    rows = convergence.study(cases=names, quick=quick, seed=seed, backend=backend,
+                             progress=progress)
+    stream = out or sys.stdout
+    print(f"oncosweep validate --convergence ({'quick' if quick else 'full'}, seed {seed}; "
+          f"{resolve_backend(backend).line()})", file=stream)
+    print(convergence.format_study(rows), file=stream)
+    print(f"{len(rows)} cells in {time.perf_counter() - start:.1f}s", file=stream)
+    return 1 if any(r.estimate is None and not r.refused for r in rows) else 0

@@ -10,28 +10,24 @@ The cases (units: cells, days, rates per day, mutation rates per daughter cell):
 * ``extinction``: b = 1, d = 0.5 from one cell; a lineage dies out with probability d / b,
   estimated from the restarts before detection at 1000 cells as in ``cases.extinction``.
 * ``mean-growth``: E[N(t)] = N0 exp((b - d) t), N0 = 10, b = 1, d = 0.5, t = 5 days.
-* ``ld-pure-birth`` and ``ld-death``: Luria–Delbrück fluctuation tests at a fixed time T (not
-  at detection: detection happens on the step grid, and at dt = 1 a pure-birth tumour
-  overshoots the detection size by up to e**(b dt), which would mask the step law's error; the
-  at-detection formulas are also only asymptotic in the size). P(no mutant cell at T) from N0
-  wild-type cells is G(T)**N0, where G solves the backward Kolmogorov equations of the
-  two-type process (a division gives two daughters, each mutant with probability u; mutants
-  are neutral, birth b, death d):
+* ``ld-pure-birth`` and ``ld-death``: Luria–Delbrück fluctuation tests at a fixed time T, not
+  at detection (detection is on the step grid: at dt = 1 a pure-birth tumour overshoots the
+  detection size by up to e**(b dt), and the at-detection formulas are asymptotic in the size).
+  From N0 wild-type cells P(no mutant cell at T) = G(T)**N0, G from the backward Kolmogorov
+  equations of the two-type process (a division gives two daughters, each mutant with
+  probability u; mutants neutral, birth b, death d), by solve_ivp (DOP853, rtol 1e-12):
 
-      q' = d - (b + d) q + b q**2,                       q(0) = 0  (Kendall: a mutant line
-      G' = d - (b + d) G + b ((1 - u) G + u q)**2,       G(0) = 1   is extinct by t)
+      q' = d - (b + d) q + b q**2,                  q(0) = 0  (a mutant line extinct by t)
+      G' = d - (b + d) G + b ((1 - u) G + u q)**2,  G(0) = 1
 
-  integrated by ``scipy.integrate.solve_ivp`` (DOP853, rtol 1e-12); without death G has the
-  closed form 1 / ((1 - u)**2 + (1 - (1 - u)**2) e**(b t)) (a Bernoulli equation), with which
-  the integration agrees to 1e-10 (tests/test_convergence.py). Pure birth: b = 1, one cell,
-  T = 8 days, u = e**-8 / 2 (m = 2 u e**(b T) = 1 expected mutations); with death: b = 1,
-  d = 0.9, 100 cells, T = 10 days, u = 1e-3.
+  Without death G = 1 / ((1 - u)**2 + (1 - (1 - u)**2) e**(b t)) (tested). Pure birth: b = 1,
+  one cell, T = 8 days, u = e**-8 / 2 (m = 2 u e**(b T) = 1); with death: b = 1, d = 0.9,
+  100 cells, T = 10 days, u = 1e-3.
 * ``iwasa2006-case1/2``: Iwasa, Michor & Nowak 2006 (Genetics 172:2557), P(no resistant cell
-  when the tumour reaches M = 1e4) = exp(-M u r int_0^inf e**(-(r - d) s) p(s) ds), p(s) =
-  (a - c) / (a - c e**(-(a - c) s)) the probability that a resistant line (birth a, death c)
-  born s days before detection is alive then; r = 1, d = 0.5, u = 1e-4 per division. The
-  integral (by quad) gives 0.23529 and 0.36784, the published 0.2353 and 0.3678 (asymptotic
-  in M; detection on the step grid overshoots M by up to e**((r - d) dt)).
+  at size M = 1e4) = exp(-M u r int_0^inf e**(-(r - d) s) p(s) ds), p(s) = (a - c) / (a - c
+  e**(-(a - c) s)) (a resistant line, birth a, death c, born s days before detection is alive
+  then); r = 1, d = 0.5, u = 1e-4 per division: 0.23529 and 0.36784 by quad, the published
+  0.2353 and 0.3678 (asymptotic in M; detection on the step grid overshoots M).
 * ``bozic2013-dual`` (expensive; run only when named): Bozic et al. 2013 (eLife 2:e00747),
   P(cure) = 0.263 (the published value).
 * ``kendall-pk``: one cell type, b = 0.5, d = 0.1, a kill drug (emax 2 per day, Hill 1, IC50 =
@@ -39,10 +35,9 @@ The cases (units: cells, days, rates per day, mutation rates per daughter cell):
   at treatment start, horizon T = 10 days. With lambda = b and mu(t) = d + E(t), Kendall 1948
   (Ann. Math. Statist. 19:1) gives P(a cell's line is extinct by T) = 1 - 1 / W(T),
   W(T) = exp(-R(T)) + int_0^T lambda exp(-R(s)) ds, R(s) = int_0^s (lambda - mu), and
-  P(cure by T) = (1 - 1 / W(T))**100 = 0.4110. The drug's kill integral is closed-form for
-  Hill 1 (int E = emax / k ln((C0 + IC50) / (C0 e**(-k s) + IC50)) after a bolus), the outer
-  integral is by quad per dosing interval (relative error ~1e-12); a test checks W against the
-  backward Riccati equation of the same process and the constant-rate closed form.
+  P(cure by T) = (1 - 1 / W(T))**100 = 0.4110. The kill integral is closed-form for Hill 1
+  (int E = emax / k ln((C0 + IC50) / (C0 e**(-k s) + IC50)) after a bolus), the outer one by
+  quad per dosing interval (rel. error ~1e-12); tested against the backward Riccati equation.
 """
 
 from __future__ import annotations
@@ -53,7 +48,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TextIO
+from typing import Any
 
 from oncosweep.validation.cases import _proportion, bozic_config, iwasa_config, one_type
 from oncosweep.validation.core import DEFAULT_SEED, Estimate
@@ -61,13 +56,6 @@ from oncosweep.validation.core import DEFAULT_SEED, Estimate
 SCHEMES = ("exact", "euler")
 DTS = (0.1, 0.5, 1.0)
 REFUSED = "refused by the dt check"
-
-# ---------------------------------------------------------------- exact theory
-
-
-def extinction_theory(birth: float, death: float) -> float:
-    """P(a single cell's line ever dies out) = d / b (b > d > 0, per day)."""
-    return death / birth
 
 
 def mean_theory(n0: float, birth: float, death: float, t: float) -> float:
@@ -159,8 +147,6 @@ def pk_cure_probability(birth: float, death: float, drug: BolusKill, n0: int,
     return alpha ** n0
 
 
-# ---------------------------------------------------------------- the cases
-
 PK_DRUG = BolusKill(emax=2.0, ic50=1.0, dose=1.0, half_life=0.5, every=1.0)
 PK_BIRTH, PK_DEATH, PK_CELLS, PK_HORIZON = 0.5, 0.1, 100, 10.0
 LD_PURE = {"birth": 1.0, "death": 0.0, "u": math.exp(-8.0) / 2, "t": 8.0, "n0": 1}
@@ -179,8 +165,8 @@ class StudyCase:
     source: str
     config: Callable[[str, float], dict[str, Any]] = field(repr=False)
     measure: Callable[[Any, int, float], Estimate] = field(repr=False)
-    n: int
-    n_quick: int
+    n: int = 20_000  # realizations per cell
+    n_quick: int = 2_000
     expensive: bool = False
 
     @cached_property
@@ -252,36 +238,29 @@ def pk_config(scheme: str, dt: float) -> dict[str, Any]:
 
 IWASA = "Iwasa, Michor & Nowak 2006, Genetics 172:2557 (formula)"
 CASES: list[StudyCase] = [
-    StudyCase("extinction", "P(line dies), b=1 d=0.5",
-              lambda: extinction_theory(1.0, 0.5), "d/b",
-              lambda s, dt: one_type(1.0, 0.5, simulation={"dt": dt, "scheme": s}),
-              _restarts, n=20_000, n_quick=2_000),
+    StudyCase("extinction", "P(line dies), b=1 d=0.5", lambda: 0.5 / 1.0, "d/b",
+              lambda s, dt: one_type(1.0, 0.5, simulation={"dt": dt, "scheme": s}), _restarts),
     StudyCase("mean-growth", "E[N(5 d)] from 10, b=1 d=0.5", lambda: mean_theory(**MEAN),
-              "N0 exp((b-d)t)", _fixed_time(1.0, 0.5, 10, 5.0), _final_mean,
-              n=20_000, n_quick=2_000),
+              "N0 exp((b-d)t)", _fixed_time(1.0, 0.5, 10, 5.0), _final_mean),
     StudyCase("ld-pure-birth", "P(no mutant at 8 d), b=1 d=0, m=1",
               lambda: no_mutant_probability(**LD_PURE), "backward Kolmogorov (closed form)",
-              _ld(LD_PURE), _no_mutant_at_end, n=20_000, n_quick=2_000),
+              _ld(LD_PURE), _no_mutant_at_end),
     StudyCase("ld-death", "P(no mutant at 10 d), b=1 d=0.9, 100 cells",
-              lambda: no_mutant_probability(**LD_DEATH), "backward Kolmogorov (ODE)", _ld(LD_DEATH),
-              _no_mutant_at_end, n=20_000, n_quick=2_000),
-    StudyCase("iwasa2006-case1", "P(no resistance at M=1e4)", lambda: iwasa_theory(1.2, 0.5), IWASA,
-              lambda s, dt: _with(iwasa_config(1.2, 0.5), s, dt), _no_resistance,
-              n=20_000, n_quick=2_000),
-    StudyCase("iwasa2006-case2", "P(no resistance at M=1e4)", lambda: iwasa_theory(1.0, 0.9), IWASA,
-              lambda s, dt: _with(iwasa_config(1.0, 0.9), s, dt), _no_resistance,
-              n=20_000, n_quick=2_000),
+              lambda: no_mutant_probability(**LD_DEATH), "backward Kolmogorov (ODE)",
+              _ld(LD_DEATH), _no_mutant_at_end),
+    StudyCase("iwasa2006-case1", "P(no resistance at M=1e4)", lambda: iwasa_theory(1.2, 0.5),
+              IWASA, lambda s, dt: _with(iwasa_config(1.2, 0.5), s, dt), _no_resistance),
+    StudyCase("iwasa2006-case2", "P(no resistance at M=1e4)", lambda: iwasa_theory(1.0, 0.9),
+              IWASA, lambda s, dt: _with(iwasa_config(1.0, 0.9), s, dt), _no_resistance),
     StudyCase("kendall-pk", "P(cure by 10 d), bolus kill drug, 100 cells",
               lambda: pk_cure_probability(PK_BIRTH, PK_DEATH, PK_DRUG, PK_CELLS, PK_HORIZON),
-              "Kendall 1948, time-varying rates", pk_config, _cured, n=20_000, n_quick=2_000),
+              "Kendall 1948, time-varying rates", pk_config, _cured),
     StudyCase("bozic2013-dual", "P(cure), simultaneous", lambda: 0.263,
               "Bozic et al. 2013, eLife 2:e00747",
               lambda s, dt: _with(bozic_config(True), s, dt), _cured, n=2_000, n_quick=200,
               expensive=True),
 ]
 
-
-# ---------------------------------------------------------------- the study
 
 
 @dataclass(frozen=True)
@@ -309,11 +288,9 @@ class Row:
 
     @property
     def z(self) -> float | None:
-        """error / SE (inf when SE is 0 and the estimate differs), or None."""
-        if self.estimate is None:
-            return None
-        err = self.estimate.value - self.theory
-        return _ratio(err, self.estimate.se)
+        """error / SE (+-inf when SE is 0 and the estimate differs), or None."""
+        est = self.estimate
+        return None if est is None else _ratio(est.value - self.theory, est.se)
 
 
 def _ratio(err: float, se: float) -> float:
@@ -385,18 +362,11 @@ def study(*, schemes: Sequence[str] = SCHEMES, dts: Sequence[float] = DTS,
     return rows
 
 
-def _number(x: float, like: float) -> str:
-    return f"{x:.4f}" if abs(like) < 10 else f"{x:.2f}"
-
-
-def _cell(row: Row) -> str:
+def _cell(row: Row, digits: int) -> str:
     if row.estimate is None:
         return "refused (dt check)" if row.refused else "error"
-    digits = 4 if abs(row.theory) < 10 else 2
-    est = row.estimate
-    err = est.value - row.theory
-    z = _ratio(err, est.se)
-    return f"{est.value:.{digits}f} +- {est.se:.{digits}f} ({err:+.{digits}f}, z {z:+.1f})"
+    value, se = row.estimate.value, row.estimate.se
+    return f"{value:.{digits}f} +- {se:.{digits}f} ({row.error:+.{digits}f}, z {row.z:+.1f})"
 
 
 def format_study(rows: Sequence[Row], *, markdown: bool = False) -> str:
@@ -407,10 +377,11 @@ def format_study(rows: Sequence[Row], *, markdown: bool = False) -> str:
     table: list[list[str]] = []
     by_key = {(r.case, r.scheme, r.dt): r for r in rows}
     for case, scheme in dict.fromkeys((r.case, r.scheme) for r in rows):
-        first = next(r for r in rows if r.case == case)
-        cells = [_cell(by_key[case, scheme, dt]) if (case, scheme, dt) in by_key else "-"
-                 for dt in dts]
-        table.append([case, scheme, _number(first.theory, first.theory), *cells])
+        theory = next(r.theory for r in rows if r.case == case)
+        digits = 4 if abs(theory) < 10 else 2  # decimals of every number of the line
+        cells = [_cell(by_key[case, scheme, dt], digits) if (case, scheme, dt) in by_key
+                 else "-" for dt in dts]
+        table.append([case, scheme, f"{theory:.{digits}f}", *cells])
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in table]
@@ -425,22 +396,3 @@ def format_study(rows: Sequence[Row], *, markdown: bool = False) -> str:
     lines.append(f"cells: estimate +- SE (estimate - theory, z = error / SE); realizations per "
                  f"cell: {', '.join(map(str, counts)) or '-'}")
     return "\n".join(lines)
-
-
-def main(*, quick: bool = False, names: Sequence[str] | None = None, seed: int = DEFAULT_SEED,
-         backend: str = "auto", progress: bool | None = None, out: TextIO | None = None) -> int:
-    """``oncosweep validate --convergence``: run the study, print the table; 1 if a cell
-    failed with an error (refusals and large z do not fail: this is a study)."""
-    from oncosweep.gpu_engine.backend import resolve_backend  # noqa: PLC0415
-
-    if progress is None:
-        progress = sys.stderr.isatty()
-    start = time.perf_counter()
-    rows = study(cases=names, quick=quick, seed=seed, backend=backend, progress=progress)
-    mode = "quick" if quick else "full"
-    stream = out or sys.stdout
-    print(f"oncosweep validate --convergence ({mode}, seed {seed}; "
-          f"{resolve_backend(backend).line()})", file=stream)
-    print(format_study(rows), file=stream)
-    print(f"{len(rows)} cells in {time.perf_counter() - start:.1f}s", file=stream)
-    return 1 if any(r.estimate is None and not r.refused for r in rows) else 0

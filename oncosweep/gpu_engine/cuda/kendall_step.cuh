@@ -99,19 +99,60 @@ OS_HD inline int64_t os_kendall_draw(OsDrawContext* ctx, uint32_t t, uint32_t ev
                              &ctx->nontrivial);
 }
 
-// counts (T) -> next (T) after one exact step; ``mid`` (T): scratch for the cells that take
-// the second half step. LMAX: capacity of the mutation tree (loci).
+#define OS_EVENT_SECOND_SWITCH_BASE 28u   // rng.EVENT_SECOND_SWITCH_BASE
+#define OS_EVENT_SECOND_MIGRATE_BASE 36u  // rng.EVENT_SECOND_MIGRATE_BASE
+
+// kendall_step._thin: move ``cells`` of type t (transition hazard L = sp.transitions > 0) to
+// each other phenotype, then each other compartment, by conditional binomials of
+// (L_k / L)(1 - exp(-scale L)); movers are added to ``moved_to``; returns the stayers.
+OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t, const OsStepSpans& sp,
+                             int64_t cells, double scale, uint32_t switch_base,
+                             uint32_t migrate_base, int64_t* moved_to) {
+  const int n_phen = (int)m.n_phenotypes();
+  const int n_comp = (int)m.n_compartments();
+  const uint32_t ut = (uint32_t)t;
+  const double total = sp.transitions;
+  const double leave = -expm1(-(total * scale));
+  double left = 1.0;
+  const int own_phen = (int)m.phenotype()[t];
+  for (int k = 0; k < n_phen; ++k) {
+    if (k == own_phen) continue;
+    const double share = sp.switch_integral[k] / total * leave;
+    const double p = os_min(left > 0.0 ? share / left : 0.0, 1.0);
+    left = left - share;
+    const int64_t moved = os_draw(ctx, ut, switch_base + (uint32_t)k, cells, p);
+    cells -= moved;
+    moved_to[t + (k - own_phen) * n_comp] += moved;
+  }
+  const int own_comp = (int)m.compartment()[t];
+  for (int c = 0; c < n_comp; ++c) {
+    if (c == own_comp) continue;
+    const double share = sp.migration_integral[c] / total * leave;
+    const double p = os_min(left > 0.0 ? share / left : 0.0, 1.0);
+    left = left - share;
+    const int64_t moved = os_draw(ctx, ut, migrate_base + (uint32_t)c, cells, p);
+    cells -= moved;
+    moved_to[t + (c - own_comp)] += moved;
+  }
+  return cells;
+}
+
+// counts (T) -> next (T) after one exact step; ``scratch`` (2 T): the cells that take the
+// second half step and the cells that jumped once. LMAX: capacity of the mutation tree (loci).
 template <int LMAX>
 OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, const int64_t* counts,
-                                  int64_t* next, int64_t* mid, const double* conc,
+                                  int64_t* next, int64_t* scratch, const double* conc,
                                   const double* infusion, const double* crowd) {
   const int n_types = (int)m.n_types();
   const int n_phen = (int)m.n_phenotypes();
   const int n_comp = (int)m.n_compartments();
   const int n_loci = (int)m.n_loci();
+  int64_t* mid = scratch;
+  int64_t* once = scratch + n_types;
   for (int t = 0; t < n_types; ++t) {
     next[t] = 0;
     mid[t] = 0;
+    once[t] = 0;
   }
   OsStepSpans sp;
   int64_t groups[1 << LMAX];
@@ -123,31 +164,9 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, const in
     if (!(sp.transitions > 0.0)) {
       next[t] += os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FULL, n, sp.full);
     } else {
-      int64_t stay = os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FIRST, n, sp.first);
-      const double total = sp.transitions;
-      const double leave = -expm1(-total);
-      double left = 1.0;
-      const int own_phen = (int)m.phenotype()[t];
-      for (int k = 0; k < n_phen; ++k) {
-        if (k == own_phen) continue;
-        const double share = sp.switch_integral[k] / total * leave;
-        const double p = os_min(left > 0.0 ? share / left : 0.0, 1.0);
-        left = left - share;
-        const int64_t moved = os_draw(ctx, ut, OS_EVENT_SWITCH_BASE + (uint32_t)k, stay, p);
-        stay -= moved;
-        mid[t + (k - own_phen) * n_comp] += moved;
-      }
-      const int own_comp = (int)m.compartment()[t];
-      for (int c = 0; c < n_comp; ++c) {
-        if (c == own_comp) continue;
-        const double share = sp.migration_integral[c] / total * leave;
-        const double p = os_min(left > 0.0 ? share / left : 0.0, 1.0);
-        left = left - share;
-        const int64_t moved = os_draw(ctx, ut, OS_EVENT_MIGRATE_BASE + (uint32_t)c, stay, p);
-        stay -= moved;
-        mid[t + (c - own_comp)] += moved;
-      }
-      mid[t] += stay;
+      const int64_t half = os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FIRST, n, sp.first);
+      mid[t] += os_thin(m, ctx, t, sp, half, 1.0, OS_EVENT_SWITCH_BASE, OS_EVENT_MIGRATE_BASE,
+                        once);
     }
     // Mutant daughters of the step, split over the subsets of new mutations.
     const double mean = 2.0 * m.mutation_any()[t] * sp.full.divisions * (double)n;
@@ -179,6 +198,17 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, const in
       if (groups[g] == 0) continue;
       mid[((geno | g) * n_phen + own_phen) * n_comp + own_comp] += groups[g];
     }
+  }
+  // Cells that jumped once may jump again with half their new type's hazard.
+  for (int t = 0; t < n_types; ++t) {
+    if (once[t] <= 0) continue;
+    os_step_spans(m, t, conc, infusion, crowd, &sp);
+    if (!(sp.transitions > 0.0)) {
+      mid[t] += once[t];
+      continue;
+    }
+    mid[t] += os_thin(m, ctx, t, sp, once[t], 0.5, OS_EVENT_SECOND_SWITCH_BASE,
+                      OS_EVENT_SECOND_MIGRATE_BASE, mid);
   }
   for (int t = 0; t < n_types; ++t) {
     if (mid[t] <= 0) continue;
