@@ -121,7 +121,9 @@ def pool_summary(pool: dict[str, np.ndarray]) -> dict[str, Any]:
 
 @contextmanager
 def recording_draws(pool: PoolSampler) -> Iterator[PoolSampler]:
-    """While open, every binomial draw of the numpy engine also adds its (n, p) to ``pool``."""
+    """While open, every binomial draw of the numpy engine (both step schemes) also adds its
+    (n, p) to ``pool``."""
+    from oncosweep.gpu_engine import birth_death, kendall_step  # noqa: PLC0415
     from oncosweep.gpu_engine import step as step_module  # noqa: PLC0415
 
     real_binomial = step_module._binomial.binomial
@@ -131,7 +133,9 @@ def recording_draws(pool: PoolSampler) -> Iterator[PoolSampler]:
         return real_binomial(xp, key, slot, step, realization, size, p)
 
     step_module._binomial.binomial = recording
+    birth_death.binomial = kendall_step.binomial = recording
     try:
         yield pool
     finally:
         step_module._binomial.binomial = real_binomial
+        birth_death.binomial = kendall_step.binomial = real_binomial

@@ -57,7 +57,8 @@ THERAPY_CASES: list[tuple[str, Edit, str]] = [
     ("duplicate_drug_name", _therapy({"drugs.1.name": "erlotinib"}), "drugs[1].name"),
     ("missing_drug_dosing", _therapy({"drugs.0.dosing": DELETE}), "drugs[0].dosing"),
     ("drugs_not_a_list", _therapy({"drugs": {"name": "erlotinib"}}), "drugs"),
-    ("infeasible_dt_with_drug_kill", _therapy({"drugs.0.emax": 20.0}), "simulation.dt"),
+    ("infeasible_dt_with_drug_kill", _therapy({"drugs.0.emax": 20.0, "simulation.scheme": "euler"}),
+     "simulation.dt"),
     # therapy: resistance mechanisms
     (
         "unknown_mechanism_type",

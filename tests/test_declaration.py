@@ -34,7 +34,7 @@ def test_generated_header_is_current() -> None:
 def test_every_parameter_is_declared_once_with_a_known_record_and_shape() -> None:
     names = [p.name for p in declaration.PARAMETERS]
     assert len(names) == len(set(names))
-    symbols = {"T", "L", "P", "C", "G", "D", "Rg", "H", "V", "N", "Lv", "K"}
+    symbols = {"T", "L", "P", "C", "G", "D", "Rg", "H", "V", "N", "Lv", "K", "Q"}
     for p in declaration.PARAMETERS:
         assert p.record in (*declaration.RECORDS, "derived"), p.name
         assert set(p.shape) <= symbols, p.name

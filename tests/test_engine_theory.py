@@ -42,18 +42,21 @@ def test_extinction_before_detection_is_d_over_b(birth: float, death: float, dt:
     assert abs(q_hat - q) < 4 * (1 - q) * math.sqrt(q / n), (q_hat, q)
 
 
-def test_mean_population_after_t_steps() -> None:
-    """E[N_t] = N_0 (1 + (b - d) dt)**t exactly; detection at the initial size makes the
-    after-detection phase the unconditioned process, traced at every step."""
+@pytest.mark.parametrize("scheme", ["exact", "euler"])
+def test_mean_population_after_t_steps(scheme: str) -> None:
+    """E[N_t] = N_0 e^{(b - d) t dt} (exact scheme) or N_0 (1 + (b - d) dt)**t (the euler
+    scheme's own mean, exactly); detection at the initial size makes the after-detection phase
+    the unconditioned process, traced at every step."""
     n0, birth, death, dt = 10, 1.0, 0.5, 0.1
     config = one_type(birth, death, tumour={"initial_cells": n0, "detection_size": n0},
-                      simulation={"dt": dt, "horizon": 5.0},
+                      simulation={"dt": dt, "horizon": 5.0, "scheme": scheme},
                       trace={"realizations": 4000})
     ds = simulate(Scenario.from_dict(config), realizations=4000, seed=7)
     trajectory = ds.trajectory.isel(cell_type=0)
     for step in (1, 10, 25, 50):
         values = trajectory.isel(time=step).values
-        expected = n0 * (1 + (birth - death) * dt) ** step
+        expected = (n0 * math.exp((birth - death) * dt * step) if scheme == "exact" else
+                    n0 * (1 + (birth - death) * dt) ** step)
         se = values.std(ddof=1) / math.sqrt(values.size)
         assert abs(values.mean() - expected) < 4 * se, (step, values.mean(), expected, se)
     assert float(ds.time[50]) == pytest.approx(5.0)

@@ -199,7 +199,7 @@ def test_bad_probability_is_an_error_not_a_number() -> None:
     from oncosweep.gpu_engine.cpu_engine import run_cpu  # noqa: PLC0415
 
     model = compile_scenario(Scenario.from_yaml(CONFIGS / "mech_target.yaml"))
-    broken = model.replace(birth_rate=model.birth_rate * 1e3)
+    broken = model.replace(birth_rate=model.birth_rate * 1e3, scheme="euler")
     with pytest.raises(ValueError):
         run_engine(broken, realizations=2, seed=1)
     for threads in (1, 2):

@@ -1,8 +1,10 @@
 """Logistic, Gompertz and Lotka–Volterra growth: in the large-population limit the engine's
 mean trajectories match the ODEs (scipy.integrate.solve_ivp) within 1 %.
 
-Populations of 1e5-1e7 cells make the Monte Carlo error ~1e-4 relative; dt = 0.01 day keeps
-the time-discretisation error (forward-Euler-like, O(dt)) well inside the 1 % tolerance.
+Populations of 1e5-1e7 cells and 64 realizations keep the Monte Carlo error of the mean below
+~0.2 % (a resistant clone from 1e4 cells has a relative SD of ~1.2 % per realization);
+dt = 0.01 day keeps the time-discretisation error (crowding is held over a step: O(dt), in
+both schemes) well inside the 1 % tolerance.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from scipy.integrate import solve_ivp
 
 from oncosweep import Scenario, simulate
 
-DT, HORIZON, N = 0.01, 30.0, 8
+DT, HORIZON, N = 0.01, 30.0, 64
 
 
 def run(config: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -292,7 +292,8 @@ def test_immutable() -> None:
 
 # ----------------------------------------------------------------------------- time step
 def test_infeasible_dt_message() -> None:
-    data = _edited(MINIMAL, tumour={"birth_rate": 12.0, "death_rate": 0.5})
+    data = _edited(MINIMAL, tumour={"birth_rate": 12.0, "death_rate": 0.5},
+                   simulation={"scheme": "euler"})
     assert str(_error(data)) == (
         "simulation.dt: (birth + death + switching) * dt = 1.25 > 1 for cell type "
         "'wt/proliferating'; reduce dt to <= 0.08 days"
@@ -301,7 +302,7 @@ def test_infeasible_dt_message() -> None:
 
 @pytest.mark.parametrize("dt", [2.5, 3.0, 7.77, 100.0])
 def test_suggested_dt_is_feasible(dt: float) -> None:
-    data = config_for({"simulation.dt": dt, "trace.every": None})
+    data = config_for({"simulation.dt": dt, "simulation.scheme": "euler", "trace.every": None})
     message = str(_error(data))
     match = re.search(r"reduce dt to <= ([0-9.e+-]+) days", message)
     assert match, message

@@ -298,7 +298,7 @@ def test_steady_exposure(scenario: Scenario) -> None:
 # ----------------------------------------------------------------------------- time step
 def test_feasibility_includes_drug_and_immune_terms() -> None:
     # wt/proliferating@bulk: 0.25 + 0.18 + 0.02 + 20 + max(1e-3, 0.05) + 1e-3 = 20.501 per day
-    data = therapy(drugs__0__emax=20.0)
+    data = therapy(drugs__0__emax=20.0, simulation__scheme="euler")
     assert str(_error(data)) == (
         "simulation.dt: (birth + death + immune kill + drug kill at emax + switching + "
         "migration) * dt = 2.05 > 1 for cell type 'wt/proliferating@bulk'; "
@@ -314,6 +314,7 @@ def test_feasibility_ignores_drugs_that_cannot_act() -> None:
     # erlotinib at emax 20 per day is infeasible at dt 0.1 ... unless it never reaches a cell
     data = therapy(
         drugs__0__emax=20.0,
+        simulation__scheme="euler",
         tumour__compartments=[{"name": "bulk", "drug_penetration": 0.0}],
         tumour__migration=[],
         tumour__initial_population=[{"cell_type": "wt/proliferating", "cells": 100}],

@@ -99,8 +99,10 @@ def ctdna_detected(xp: ModuleType, model: CompiledModel, key: tuple[int, int], s
 def death_flux(xp: ModuleType, model: CompiledModel, rates: Any, counts: Any, conc: Any | None,
                crowd: Any | None) -> tuple[Any, Any]:
     """Expected cells dying per day of each lane (A,), and of those carrying each monitored
-    variant (A, V), from the engine's own per-step death probabilities."""
-    from oncosweep.gpu_engine.rates import pair_rates  # noqa: PLC0415 - keeps imports light
+    variant (A, V), from the engine's own death rates: the death hazard (exact scheme) or the
+    per-step death probability / dt (euler scheme)."""
+    from oncosweep.gpu_engine.hazards import pair_hazards  # noqa: PLC0415 - keeps imports light
+    from oncosweep.gpu_engine.rates import pair_rates  # noqa: PLC0415
 
     lanes, types = xp.nonzero(counts > 0)
     n_lanes = counts.shape[0]
@@ -108,8 +110,12 @@ def death_flux(xp: ModuleType, model: CompiledModel, rates: Any, counts: Any, co
     variant_flux = xp.zeros((n_lanes, len(model.ctdna_loci)))
     if lanes.size == 0:
         return flux, variant_flux
-    per_pair = counts[lanes, types] * pair_rates(xp, rates, lanes, types, conc, crowd).p_die
-    per_pair = per_pair / model.dt
+    if model.scheme == "exact":
+        per_pair = counts[lanes, types] * pair_hazards(xp, rates, lanes, types, conc,
+                                                       crowd).death
+    else:
+        per_pair = counts[lanes, types] * pair_rates(xp, rates, lanes, types, conc, crowd).p_die
+        per_pair = per_pair / model.dt
     flux = xp.bincount(lanes, weights=per_pair, minlength=n_lanes)
     genotype = xp.asarray(model.genotype)[types]
     for v, locus in enumerate(model.ctdna_loci):

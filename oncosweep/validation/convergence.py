@@ -156,12 +156,12 @@ MEAN = {"n0": 10, "birth": 1.0, "death": 0.5, "t": 5.0}
 
 @dataclass(frozen=True)
 class StudyCase:
-    """One theory case: ``exact()`` the theory value (computed once, on first use),
+    """One theory case: ``formula()`` the theory value (computed once, on first use),
     ``config(scheme, dt)`` a scenario dict, ``measure(ds, n, theory)`` the estimate."""
 
     name: str
     quantity: str
-    exact: Callable[[], float] = field(repr=False)
+    formula: Callable[[], float] = field(repr=False)
     source: str
     config: Callable[[str, float], dict[str, Any]] = field(repr=False)
     measure: Callable[[Any, int, float], Estimate] = field(repr=False)
@@ -172,7 +172,7 @@ class StudyCase:
     @cached_property
     def theory(self) -> float:
         """The theory value (the quantity's units)."""
-        return self.exact()
+        return self.formula()
 
 
 def _fixed_time(birth: float, death: float, n0: int, t: float, **tumour: Any

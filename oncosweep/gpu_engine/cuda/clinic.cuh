@@ -7,6 +7,7 @@
 
 #include "binomial.cuh"
 #include "compat.cuh"
+#include "hazards.cuh"
 #include "model.cuh"
 #include "philox.cuh"
 #include "rates.cuh"
@@ -97,9 +98,15 @@ OS_HD inline bool os_ctdna_resisting(const OsModel& m, OsKey key, uint32_t step,
   for (int v = 0; v < n_var; ++v) variant_flux[v] = 0.0;
   for (int t = 0; t < n_types; ++t) {
     if (counts[t] <= 0) continue;
-    const OsPairRates r = os_pair_rates(m, t, conc, crowd, nullptr);
-    double per_pair = (double)counts[t] * r.p_die;
-    per_pair = per_pair / dt;
+    double per_pair;
+    if (m.scheme() == OS_SCHEME_EXACT) {
+      double switch_rate[OS_MAX_PHENOTYPES];
+      per_pair = (double)counts[t] * os_pair_hazards(m, t, conc, crowd, switch_rate).death;
+    } else {
+      const OsPairRates r = os_pair_rates(m, t, conc, crowd, nullptr);
+      per_pair = (double)counts[t] * r.p_die;
+      per_pair = per_pair / dt;
+    }
     flux += per_pair;
     const int64_t geno = m.genotype()[t];
     for (int v = 0; v < n_var; ++v) {
