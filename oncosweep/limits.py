@@ -27,6 +27,12 @@ MAX_STEPS = (1 << 32) - 1
 #: the rates are held at each piece's midpoint, so the drug-effect integrals are accurate to
 #: O((dt / KENDALL_PIECES)**2). Even, so that the step's two halves are whole pieces.
 KENDALL_PIECES = 4
+#: The exact scheme's steps before detection, once a tumour may reach the detection size
+#: within a step, are cut into 2**k sub-steps with (largest net growth rate) x sub-step <=
+#: DETECTION_GROWTH (a mean overshoot of the detection size of ~0.25 %), at most
+#: MAX_DETECTION_SUBSTEPS: detection is then read off a grid that fine, not off the dt grid.
+DETECTION_GROWTH = 0.005
+MAX_DETECTION_SUBSTEPS = 256
 
 # ---- capacities of the compiled engines (the CUDA kernel and its host build) --------------
 #: Cell-type capacities the compiled kernel is instantiated for (the smallest >= n_types).

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from oncosweep.gpu_engine.pharmacology import StepDecay, quadrature_nodes
-from oncosweep.limits import KENDALL_PIECES
+from oncosweep.limits import DETECTION_GROWTH, KENDALL_PIECES, MAX_DETECTION_SUBSTEPS
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import PARAMETERS
 
@@ -44,12 +44,27 @@ def derived_parameters(model: CompiledModel) -> dict[str, Any]:
     }
     values["pk_node_decay"], values["pk_node_infusion"] = quadrature_nodes(
         model.half_life, model.dt, KENDALL_PIECES)
+    values["detection_substeps"], values["detection_near"] = detection_substeps(model)
     values["mutation_any"], values["mutation_first"] = mutation_split(model.genotype,
                                                                       model.mutation_rate)
     declared = {p.name for p in PARAMETERS if p.record == "derived"}
     if set(values) != declared:  # pragma: no cover - a developer error
         raise RuntimeError(f"derived parameters {sorted(values)} != declared {sorted(declared)}")
     return values
+
+
+def detection_substeps(model: CompiledModel) -> tuple[int, float]:
+    """(m, near): the exact scheme cuts a pre-detection step into m = 2**k sub-steps, the
+    smallest with rho dt / m <= DETECTION_GROWTH (rho: the largest drug-free net growth rate
+    of any cell type, per day), at most MAX_DETECTION_SUBSTEPS, when cells x near >= the
+    detection size, near = exp(rho dt). The euler scheme: (1, 1.0), no sub-steps."""
+    rho = max(0.0, float(np.max(model.birth_rate - model.death_rate, initial=0.0)))
+    if model.scheme != "exact" or rho == 0.0:
+        return 1, 1.0
+    m = 1
+    while rho * model.dt / m > DETECTION_GROWTH and m < MAX_DETECTION_SUBSTEPS:
+        m *= 2
+    return m, math.exp(rho * model.dt)
 
 
 def mutation_split(genotype: np.ndarray, mutation_rate: np.ndarray) -> tuple[np.ndarray,

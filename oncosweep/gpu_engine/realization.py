@@ -20,7 +20,7 @@ Phases of a realization, checked at the start of each iteration before the step:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
@@ -30,6 +30,7 @@ from oncosweep.gpu_engine import clinic, rng
 from oncosweep.gpu_engine import pharmacology as pk
 from oncosweep.gpu_engine.allocator import tune_allocator
 from oncosweep.gpu_engine.record import EngineResult, allocate_raw, finish, trace_rows
+from oncosweep.gpu_engine.derived import detection_substeps
 from oncosweep.gpu_engine.kendall_step import kendall_step
 from oncosweep.gpu_engine.step import DeviceModel, DrawCounter, branching_step
 from oncosweep.gpu_engine.xp import to_host
@@ -47,6 +48,9 @@ class _Lanes:
     attempt_start: Any
     restarts: Any
     detect_it: Any
+    substeps: Any  # sub-step iterations of the current attempt (exact scheme)
+    substeps_all: Any  # sub-step iterations of all attempts (the pre-detection budget)
+    detect_substeps: Any
     end_it: Any
     cured: Any
     cells_at_detection: Any
@@ -81,6 +85,8 @@ def run_engine(
     if xp is np:
         tune_allocator()
     dm = DeviceModel.from_model(model, xp)
+    substeps, near = detection_substeps(model)
+    dm_sub = replace(dm, rates=replace(dm.rates, dt=model.dt / substeps))
     n_real, n_types, n_drugs = realizations, model.n_types, model.n_drugs
     real = xp.arange(start, start + n_real, dtype=xp.uint64)
     initial = xp.asarray(model.initial_counts)
@@ -90,6 +96,9 @@ def run_engine(
         attempt_start=xp.zeros(n_real, dtype=xp.int64),
         restarts=xp.zeros(n_real, dtype=xp.int64),
         detect_it=xp.full(n_real, -1, dtype=xp.int64),
+        substeps=xp.zeros(n_real, dtype=xp.int64),
+        substeps_all=xp.zeros(n_real, dtype=xp.int64),
+        detect_substeps=xp.zeros(n_real, dtype=xp.int64),
         end_it=xp.full(n_real, -1, dtype=xp.int64),
         cured=xp.zeros(n_real, dtype=bool),
         cells_at_detection=xp.zeros((n_real, n_types), dtype=xp.int64),
@@ -163,10 +172,15 @@ def run_engine(
             lane_conc = pk.midpoint(xp, state.conc[active], lane_infusion, decay)
         crowd = _crowding(xp, model, state.counts[active], group_of)
         if model.scheme == "exact":
-            state.counts[active] = kendall_step(
-                xp, dm, state.counts[active], real[active], key, it,
+            close = (state.phase[active] == GROWING) & (
+                total[active].astype(xp.float64) * near >= float(model.detection_size))
+            state.counts[active] = _exact_step(
+                xp, dm, dm_sub, state.counts[active], real[active], key, it,
                 None if lane_conc is None else state.conc[active], lane_infusion, crowd,
-                counter, treated=on)
+                counter, on, close if substeps > 1 and bool(close.any()) else None)
+            if substeps > 1:
+                state.substeps[active] += close
+                state.substeps_all[active] += close
         else:
             state.counts[active] = branching_step(xp, dm, state.counts[active], real[active],
                                                   key, it, lane_conc, crowd, counter)
@@ -180,7 +194,8 @@ def run_engine(
             on_iteration(it, int(active.size))
     plan = state.policy
     raw.update(attempt_start=state.attempt_start, restarts=state.restarts,
-               detect_it=state.detect_it, end_it=state.end_it,
+               detect_it=state.detect_it, detect_substeps=state.detect_substeps,
+               end_it=state.end_it,
                cured=state.cured.astype(xp.int64), cells_at_detection=state.cells_at_detection,
                auc=state.auc, progressed=plan.progressed.astype(xp.int64),
                progression_it=plan.progression_it, first_pd_it=plan.first_pd_it,
@@ -195,6 +210,27 @@ def run_engine(
     })
 
 
+def _exact_step(xp, dm, dm_sub, counts, real, key, it, conc, infusion, crowd, counter, on,
+                close) -> Any:
+    """The exact step of the active lanes; the ``close`` ones (growing, near the detection
+    size; None: no lane) take a sub-step of dt / detection_substeps (``dm_sub``) instead."""
+    if close is None:
+        return kendall_step(xp, dm, counts, real, key, it, conc, infusion, crowd, counter,
+                            treated=on)
+    (far,) = xp.nonzero(~close)
+    (near,) = xp.nonzero(close)
+    out = xp.empty_like(counts)
+
+    def rows(x: Any, picked: Any) -> Any:
+        return None if x is None else x[picked]
+
+    out[far] = kendall_step(xp, dm, counts[far], real[far], key, it, rows(conc, far),
+                            rows(infusion, far), rows(crowd, far), counter, treated=on[far])
+    out[near] = kendall_step(xp, dm_sub, counts[near], real[near], key, it, None, None,
+                             rows(crowd, near), counter)
+    return out
+
+
 def _bookkeep(xp: ModuleType, model: CompiledModel, state: _Lanes, it: int, initial: Any) -> Any:
     """Detection, extinction before detection (restart or give up); returns the totals."""
     total = state.counts.sum(axis=1)
@@ -202,12 +238,17 @@ def _bookkeep(xp: ModuleType, model: CompiledModel, state: _Lanes, it: int, init
     found = growing & (total >= model.detection_size)
     extinct = growing & (total == 0)
     state.restarts += extinct
+    # the budget counts a sub-step as 1 / m of a step: (it - s) + s / m >= budget
+    m = detection_substeps(model)[0]
+    spent = (it - state.substeps_all) * m + state.substeps_all
     give_up = (extinct & (state.restarts > model.max_restarts)) | (
-        growing & ~found & ~extinct & (it >= model.max_detection_steps)
+        growing & ~found & ~extinct & (spent >= model.max_detection_steps * m)
     )
     relaunch = extinct & ~give_up
     state.counts[relaunch] = initial
     state.attempt_start = xp.where(relaunch, it, state.attempt_start)
+    state.substeps[relaunch] = 0
+    state.detect_substeps = xp.where(found, state.substeps, state.detect_substeps)
     state.phase[give_up] = FINISHED
     state.phase[found] = TREATED
     state.detect_it = xp.where(found, it, state.detect_it)

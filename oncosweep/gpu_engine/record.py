@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from oncosweep.gpu_engine.derived import detection_substeps
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import RAW_OUTPUTS, RESULTS
 
@@ -97,7 +98,7 @@ def finish(model: CompiledModel, raw: dict[str, np.ndarray], *, start: int,
     return EngineResult(
         realization=np.arange(start, start + detected.shape[0], dtype=np.int64),
         detected=detected,
-        time_to_detection=np.where(detected, (detect_it - raw["attempt_start"]) * dt, np.nan),
+        time_to_detection=np.where(detected, _detection_days(model, raw, detect_it), np.nan),
         restarts=raw["restarts"],
         cells_at_detection=raw["cells_at_detection"],
         cells_at_start=cells_at_start,
@@ -121,6 +122,15 @@ def finish(model: CompiledModel, raw: dict[str, np.ndarray], *, start: int,
         observed_burden=raw["observed_burden"],
         stats=dict(stats),
     )
+
+
+def _detection_days(model: CompiledModel, raw: dict[str, np.ndarray],
+                    detect_it: np.ndarray) -> np.ndarray:
+    """Days from the detecting attempt's start to detection: whole steps of dt and sub-steps of
+    dt / detection_substeps (exact scheme near the detection size)."""
+    sub = raw["detect_substeps"]
+    m = detection_substeps(model)[0]
+    return ((detect_it - raw["attempt_start"] - sub) + sub / m) * model.dt
 
 
 def _zero_after_cure(model: CompiledModel, cured: np.ndarray, detect_it: np.ndarray,

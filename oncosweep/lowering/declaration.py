@@ -236,6 +236,11 @@ PARAMETERS: tuple[Parameter, ...] = (
        "exp(-k s_q) at the midpoint s_q of each quadrature piece of the exact step"),
     _p("pk_node_infusion", "float64", ("Q", "D"), "derived", "days",
        "concentration per unit infusion rate at s_q: (1 - exp(-k s_q)) / k"),
+    _p("detection_substeps", "int64", (), "derived", "1",
+       "sub-steps per step before detection near the detection size (exact scheme; 1: none)"),
+    _p("detection_near", "float64", (), "derived", "1",
+       "exp(largest net growth rate x dt): a growing tumour with cells x detection_near >= "
+       "detection_size takes sub-steps"),
     _p("mutation_any", "float64", ("T",), "derived", "per daughter cell",
        "U = 1 - prod (1 - u_j) over the type's free loci: a daughter mutates somewhere"),
     _p("mutation_first", "float64", ("T", "L"), "derived", "1",
@@ -287,6 +292,8 @@ RAW_OUTPUTS: tuple[RawOutput, ...] = (
     RawOutput("attempt_start", "int64", ("R",), 0, "iteration the successful attempt started"),
     RawOutput("restarts", "int64", ("R",), 0, "pre-detection extinctions followed by a restart"),
     RawOutput("detect_it", "int64", ("R",), 0, "iteration of detection, -1 if never"),
+    RawOutput("detect_substeps", "int64", ("R",), 0, "iterations of the detecting attempt "
+              "that were sub-steps (exact scheme near the detection size)"),
     RawOutput("end_it", "int64", ("R",), 0, "iteration of cure or death, -1 if neither"),
     RawOutput("cured", "int64", ("R",), 0, "1 when extinct after treatment start"),
     RawOutput("cells_at_detection", "int64", ("R", "T"), 0, "cells at detection (or give-up)"),

@@ -32,14 +32,13 @@ struct OsStepSpans {
   double transitions;                              // their sum L
 };
 
-// kendall_step.step_spans for cell type t. ``conc``/``infusion``: start-of-step
-// concentrations (after the boluses) and infusion rates (D), or null without drug.
-OS_HD inline void os_step_spans(const OsModel& m, int t, const double* conc,
+// kendall_step.step_spans for cell type t over a step of ``dt`` days. ``conc``/``infusion``:
+// start-of-step concentrations (after the boluses) and infusion rates (D), or null without drug.
+OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double* conc,
                                 const double* infusion, const double* crowd, OsStepSpans* sp) {
   const int n_phen = (int)m.n_phenotypes();
   const int n_comp = (int)m.n_compartments();
   const int n_drugs = (int)m.n_drugs();
-  const double dt = m.dt();
   const double mutant = m.mutation_any()[t];
   const double keep = 1.0 - mutant;
   const double* migration_rate = m.migration_rate() + (int64_t)t * n_comp;
@@ -137,12 +136,14 @@ OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t, const 
   return cells;
 }
 
-// counts (T) -> next (T) after one exact step; ``scratch`` (2 T): the cells that take the
-// second half step and the cells that jumped once. LMAX: capacity of the mutation tree (loci).
+// counts (T) -> next (T) after one exact step of ``dt`` days (the model's dt, or a sub-step
+// near the detection size); ``scratch`` (2 T): the cells that take the second half step and
+// the cells that jumped once. LMAX: capacity of the mutation tree (loci).
 template <int LMAX>
-OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, const int64_t* counts,
-                                  int64_t* next, int64_t* scratch, const double* conc,
-                                  const double* infusion, const double* crowd) {
+OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double dt,
+                                  const int64_t* counts, int64_t* next, int64_t* scratch,
+                                  const double* conc, const double* infusion,
+                                  const double* crowd) {
   const int n_types = (int)m.n_types();
   const int n_phen = (int)m.n_phenotypes();
   const int n_comp = (int)m.n_compartments();
@@ -160,7 +161,7 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, const in
     const int64_t n = counts[t];
     if (n <= 0) continue;
     const uint32_t ut = (uint32_t)t;
-    os_step_spans(m, t, conc, infusion, crowd, &sp);
+    os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
     if (!(sp.transitions > 0.0)) {
       next[t] += os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FULL, n, sp.full);
     } else {
@@ -202,7 +203,7 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, const in
   // Cells that jumped once may jump again with half their new type's hazard.
   for (int t = 0; t < n_types; ++t) {
     if (once[t] <= 0) continue;
-    os_step_spans(m, t, conc, infusion, crowd, &sp);
+    os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
     if (!(sp.transitions > 0.0)) {
       mid[t] += once[t];
       continue;
@@ -212,7 +213,7 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, const in
   }
   for (int t = 0; t < n_types; ++t) {
     if (mid[t] <= 0) continue;
-    os_step_spans(m, t, conc, infusion, crowd, &sp);
+    os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
     next[t] += os_kendall_draw(ctx, (uint32_t)t, OS_EVENT_KENDALL_SECOND, mid[t], sp.second);
   }
 }

@@ -69,6 +69,8 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
   }
   int phase = OS_GROWING;
   int64_t attempt_start = 0, restarts = 0, detect_it = -1, end_it = -1;
+  int64_t substeps = 0, substeps_all = 0, detect_substeps = 0;  // realization._Lanes
+  const int64_t sub_m = m.detection_substeps();
   bool cured = false;
   OsPolicy plan;
   plan.reset();
@@ -90,11 +92,14 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
       const bool found = total >= m.detection_size();
       const bool extinct = total == 0;
       if (extinct) restarts += 1;
+      // the budget counts a sub-step as 1 / m of a step
+      const int64_t spent = (it - substeps_all) * sub_m + substeps_all;
       const bool give_up = (extinct && restarts > m.max_restarts()) ||
-                           (!found && !extinct && it >= m.max_detection_steps());
+                           (!found && !extinct && spent >= m.max_detection_steps() * sub_m);
       if (extinct && !give_up) {
         for (int t = 0; t < n_types; ++t) counts[t] = initial[t];
         attempt_start = it;
+        substeps = 0;
       }
       if (give_up) {
         phase = OS_FINISHED;
@@ -103,6 +108,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
       if (found) {
         phase = OS_TREATED;
         detect_it = it;
+        detect_substeps = substeps;
         for (int t = 0; t < n_types; ++t) cells_at_detection[t] = counts[t];
       }
     }
@@ -164,8 +170,17 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
     if (growth_crowding) os_crowding(m, counts, total, crowd);
     ctx.step = (uint32_t)it;
     if (m.scheme() == OS_SCHEME_EXACT) {
-      os_kendall_step<LMAX>(m, &ctx, counts, next, scratch, step_conc != nullptr ? conc : nullptr,
-                            infusion, growth_crowding ? crowd : nullptr);
+      // a growing tumour that may reach the detection size within the step takes a sub-step
+      const bool close = m.detection_substeps() > 1 && phase == OS_GROWING &&
+                         (double)total * m.detection_near() >= (double)m.detection_size();
+      const double dt = close ? m.dt() / (double)m.detection_substeps() : m.dt();
+      os_kendall_step<LMAX>(m, &ctx, dt, counts, next, scratch,
+                            step_conc != nullptr ? conc : nullptr, infusion,
+                            growth_crowding ? crowd : nullptr);
+      if (close) {
+        substeps += 1;
+        substeps_all += 1;
+      }
     } else {
       os_branching_step<LMAX>(m, &ctx, counts, next, step_conc,
                               growth_crowding ? crowd : nullptr);
@@ -184,6 +199,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
   out.attempt_start[lane] = attempt_start;
   out.restarts[lane] = restarts;
   out.detect_it[lane] = detect_it;
+  out.detect_substeps[lane] = detect_substeps;
   out.end_it[lane] = end_it;
   out.cured[lane] = cured ? 1 : 0;
   for (int d = 0; d < n_drugs; ++d) out.auc[lane * n_drugs + d] = auc[d];
