@@ -64,9 +64,9 @@ def record(out: Path, scheme: str | None = None) -> None:
             (out / f"{config.stem}.{backend}.pkl").write_bytes(pickle.dumps(ds.load()))
             print(f"{config.stem:28s} {backend:5s} {time.perf_counter() - t0:6.1f} s", flush=True)
     store = out / "quickstart_sweep.zarr"
-    oncosweep.run_sweep(_with_scheme(ROOT / "configs" / "quickstart.yaml", scheme, folder), store, workers=1, backend="cpu",
-                        threads=2, realizations=64, chunk=32, seed=SEED, overwrite=True,
-                        progress=False)
+    oncosweep.run_sweep(_with_scheme(ROOT / "configs" / "quickstart.yaml", scheme, folder),
+                        store, workers=1, backend="cpu", threads=2, realizations=64, chunk=32,
+                        seed=SEED, overwrite=True, progress=False)
     ds = xr.open_zarr(store).load()
     (out / "quickstart_sweep.pkl").write_bytes(pickle.dumps(ds))
     print("sweep store recorded", flush=True)

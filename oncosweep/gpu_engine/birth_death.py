@@ -1,5 +1,6 @@
 """Cells after one exact step of a linear birth–death process: Kendall's law sampled with the
-exact binomial, gamma and Poisson samplers (the birth–death part of the exact step scheme, ``kendall_step.py``).
+exact binomial, gamma and Poisson samplers (the birth–death part of the exact step scheme,
+``kendall_step.py``).
 
 From ``n`` cells whose lines each go extinct over the step with probability ``alpha`` and
 otherwise hold a geometric number ``K >= 1`` of cells with odds ``beta / (1 - beta)``

@@ -4,8 +4,8 @@ concentrations: what the exact step (``kendall_step.py``) integrates over a step
 For a cell of type t in realization r:
 
     crowding pressure  q = max(0, b_t - d_t) * crowd      (crowd at the step's start)
-    birth   b = max(0, b_t - q), then cytostatic drugs:  b *= prod_i (1 - E_i)   (bliss)
-                                                          or  (1 - max_i E_i)     (highest single agent)
+    birth   b = max(0, b_t - q), then cytostatic drugs:
+            b *= prod_i (1 - E_i) (bliss)  or  (1 - max_i E_i) (highest single agent)
     death   d = d_t + max(0, q - b_t) + immune_t + kill,
             kill = sum_i E_i (bliss: independent hazards add) or max_i E_i over kill-mode drugs
     switch to phenotype k:  s_k + (s_k_on_drug - s_k) * a,   a = 1 - prod_i (1 - f_i) or max_i f_i

@@ -29,9 +29,9 @@ import numpy as np
 from oncosweep.gpu_engine import clinic, rng
 from oncosweep.gpu_engine import pharmacology as pk
 from oncosweep.gpu_engine.allocator import tune_allocator
-from oncosweep.gpu_engine.record import EngineResult, allocate_raw, finish, trace_rows
 from oncosweep.gpu_engine.derived import detection_substeps
 from oncosweep.gpu_engine.kendall_step import kendall_step
+from oncosweep.gpu_engine.record import EngineResult, allocate_raw, finish, trace_rows
 from oncosweep.gpu_engine.step import DeviceModel, DrawCounter, branching_step
 from oncosweep.gpu_engine.xp import to_host
 from oncosweep.lowering.compiled import CompiledModel
