@@ -251,3 +251,28 @@ def test_mutation_split_gives_the_product_distribution_over_new_mutations() -> N
         for mask, p in tree.items():
             direct = np.prod([u[j] if mask >> j & 1 else 1 - u[j] for j in free])
             assert p == pytest.approx(direct / any_new[t], rel=1e-12), (t, mask)
+
+
+# ---- the issue's cases against theory at dt = 0.5 and 1 (oncosweep.validation.convergence) -
+
+
+def _realizations_for_2_percent(p: float) -> int:
+    """Realizations at which 4 SE of a proportion p is 1.9 % of p."""
+    return math.ceil((4 / 0.019) ** 2 * (1 - p) / p)
+
+
+@pytest.mark.parametrize("dt", [0.5, 1.0])
+@pytest.mark.parametrize("name", ["ld-death", "iwasa2006-case1", "iwasa2006-case2",
+                                  "kendall-pk"])
+def test_published_and_kendall_cases_at_large_steps(name: str, dt: float) -> None:
+    """Luria–Delbrück with death (b = 1, d = 0.9: P(no mutant at 10 days) from the backward
+    Kolmogorov equations), Iwasa, Michor & Nowak 2006 (P(no resistance at M = 1e4), read at
+    detection: the exact scheme sub-steps near the detection size) and a bolus drug with a
+    half-life of 0.5 day against Kendall's law for time-varying rates (P(cure by 10 days))."""
+    from oncosweep.validation.convergence import run_cell, select_cases  # noqa: PLC0415
+
+    (case,) = select_cases([name])
+    n = _realizations_for_2_percent(case.theory)
+    row = run_cell(case, "exact", dt, n, seed=2026)
+    assert row.estimate is not None, row.note
+    _within(row.estimate.value, row.estimate.se, case.theory)
