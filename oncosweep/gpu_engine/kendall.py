@@ -111,13 +111,15 @@ def add_piece(xp: Any, span: Span, birth: Any, kept_birth: Any, loss: Any, out: 
     rho = kept_birth - loss
     flat = rho == 0.0
     safe = xp.where(flat, 1.0, rho)
-    ghat = xp.where(flat, h, xp.expm1(-safe * h) / -safe)
-    decay = xp.exp(-rho * h)
+    shrunk = xp.expm1(-safe * h)  # exp(-rho h) - 1
+    ghat = xp.where(flat, h, shrunk / -safe)
+    decay = xp.where(flat, 1.0, 1.0 + shrunk)
     weighted = span.weighted + span.survive * kept_birth * ghat
     deaths = span.deaths + span.survive * loss * ghat
     rho_e = rho - out
     flat_e = rho_e == 0.0
-    grown = xp.expm1(rho_e * h)
+    # exp(rho_e h) - 1: from the same expm1 without transitions (one transcendental a piece)
+    grown = xp.where(out != 0.0, xp.expm1(rho_e * h), xp.where(flat, 0.0, -shrunk / decay))
     g_e = xp.where(flat_e, h, grown / xp.where(flat_e, 1.0, rho_e))
     divisions = span.divisions + span.growth * birth * g_e
     return Span(span.survive * decay, weighted, deaths, span.growth * (1.0 + grown), divisions)

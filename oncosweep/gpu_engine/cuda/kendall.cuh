@@ -64,14 +64,15 @@ OS_HD inline OsSpan os_span_add_piece(const OsSpan& span, double birth, double k
   const double rho = kept_birth - loss;
   const bool flat = rho == 0.0;
   const double safe = flat ? 1.0 : rho;
-  const double ghat = flat ? h : expm1(-safe * h) / -safe;
-  const double decay = exp(-rho * h);
+  const double shrunk = expm1(-safe * h);  // exp(-rho h) - 1
+  const double ghat = flat ? h : shrunk / -safe;
+  const double decay = flat ? 1.0 : 1.0 + shrunk;
   OsSpan r;
   r.weighted = span.weighted + span.survive * kept_birth * ghat;
   r.deaths = span.deaths + span.survive * loss * ghat;
   const double rho_e = rho - out;
   const bool flat_e = rho_e == 0.0;
-  const double grown = expm1(rho_e * h);
+  const double grown = out != 0.0 ? expm1(rho_e * h) : (flat ? 0.0 : -shrunk / decay);
   const double g_e = flat_e ? h : grown / rho_e;
   r.divisions = span.divisions + span.growth * birth * g_e;
   r.survive = span.survive * decay;

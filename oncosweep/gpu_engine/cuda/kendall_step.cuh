@@ -138,11 +138,13 @@ OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t, const 
 
 // counts (T) -> next (T) after one exact step of ``dt`` days (the model's dt, or a sub-step
 // near the detection size); ``scratch`` (2 T): the cells that take the second half step and
-// the cells that jumped once. LMAX: capacity of the mutation tree (loci).
+// the cells that jumped once; ``laws`` (2 T): the second half step's (1 - alpha, odds) of the
+// types occupied at the start (computed once; -1 marks the others). LMAX: capacity of the
+// mutation tree (loci).
 template <int LMAX>
 OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double dt,
                                   const int64_t* counts, int64_t* next, int64_t* scratch,
-                                  const double* conc, const double* infusion,
+                                  double* laws, const double* conc, const double* infusion,
                                   const double* crowd) {
   const int n_types = (int)m.n_types();
   const int n_phen = (int)m.n_phenotypes();
@@ -154,6 +156,7 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
     next[t] = 0;
     mid[t] = 0;
     once[t] = 0;
+    laws[2 * t] = -1.0;
   }
   OsStepSpans sp;
   int64_t groups[1 << LMAX];
@@ -162,6 +165,7 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
     if (n <= 0) continue;
     const uint32_t ut = (uint32_t)t;
     os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
+    os_span_law(sp.second, &laws[2 * t], &laws[2 * t + 1]);
     if (!(sp.transitions > 0.0)) {
       next[t] += os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FULL, n, sp.full);
     } else {
@@ -213,7 +217,12 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
   }
   for (int t = 0; t < n_types; ++t) {
     if (mid[t] <= 0) continue;
-    os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
-    next[t] += os_kendall_draw(ctx, (uint32_t)t, OS_EVENT_KENDALL_SECOND, mid[t], sp.second);
+    if (laws[2 * t] < 0.0) {
+      os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
+      os_span_law(sp.second, &laws[2 * t], &laws[2 * t + 1]);
+    }
+    next[t] += os_birth_death_step(ctx->key, (uint32_t)t, OS_EVENT_KENDALL_SECOND, ctx->step,
+                                   ctx->realization, mid[t], laws[2 * t], laws[2 * t + 1],
+                                   &ctx->nontrivial);
   }
 }

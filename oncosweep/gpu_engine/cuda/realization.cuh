@@ -56,6 +56,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
   int64_t counts[TMAX];
   int64_t next[TMAX];
   int64_t scratch[2 * TMAX];  // the exact step's cells between its two halves
+  double laws[2 * TMAX];      // the exact step's second-half laws
   double conc[OS_MAX_DRUGS];
   double auc[OS_MAX_DRUGS];
   double lane_conc[OS_MAX_DRUGS];
@@ -174,7 +175,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
       const bool close = m.detection_substeps() > 1 && phase == OS_GROWING &&
                          (double)total * m.detection_near() >= (double)m.detection_size();
       const double dt = close ? m.dt() / (double)m.detection_substeps() : m.dt();
-      os_kendall_step<LMAX>(m, &ctx, dt, counts, next, scratch,
+      os_kendall_step<LMAX>(m, &ctx, dt, counts, next, scratch, laws,
                             step_conc != nullptr ? conc : nullptr, infusion,
                             growth_crowding ? crowd : nullptr);
       if (close) {
