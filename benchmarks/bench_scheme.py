@@ -28,8 +28,9 @@ Standard errors: bootstrap over realizations (``--bootstrap`` resamples). The dt
 (order 1: 2 m(h) - m(2h), from each scheme's two smallest dt) are reported as a cross-check.
 Per scheme, the dt needed for 1 % is the largest dt of the ladder such that the estimate at it
 and at every smaller dt is within 1 % of the reference (|m - ref| <= 0.01 ref; also given: the
-stricter |m - ref| + 1.96 SE <= 0.01 ref, SE of the difference); its wall time is that of the
-ladder's run at that dt, per 1000 realizations, on all threads.
+stricter |m - ref| + 1.96 SE <= 0.01 ref, SE of the difference). Its wall time per 1000
+realizations on 1 and all threads: the chosen runs of both schemes re-timed together (the
+cost part's realizations and repeats, interleaved, best kept); the ladder run's time is kept.
 
 Full run (500 realizations x best of 3 per cost call, 3000 realizations per ladder point,
 dt 2, 1, 0.5, 0.25, 0.125, 0.0625 days): about 10-12 minutes on 2 cores.
@@ -66,11 +67,9 @@ SCHEMES = ("exact", "euler")
 COST_CONFIGS = {"quickstart": ("configs/quickstart.yaml", "continuous"),
                 "bench_standard": ("configs/bench_standard.yaml", None)}
 ACCURACY_CONFIG = COST_CONFIGS["quickstart"]
-LADDER = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
-"""dt values (days) of the accuracy ladder, largest first."""
+LADDER = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)  # dt values (days) of the accuracy ladder
 QUICK_LADDER = (1.0, 0.5)
-TOLERANCE = 0.01
-"""Relative accuracy asked of the median (1 %)."""
+TOLERANCE = 0.01  # relative accuracy asked of the median (1 %)
 TARGETS = {"cost_ratio_exact_over_euler_max": 2.0}
 ENDPOINTS = ("progression", "death")
 
@@ -86,8 +85,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.add_argument(flag, type=int, default=None, help=what)
     parser.add_argument("--ladder", default=None, help="comma-separated dt values, days")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="'all threads' (default: every core this process may use)")
+    parser.add_argument("--threads", type=int, default=None, help="'all threads' (default: "
+                        "every core this process may use)")
     parser.add_argument("--output", default=None, help="JSON path (default benchmarks/results)")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -109,27 +108,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         name: _cost(path, strategy, cost_n, repeats, args.seed, threads)
         for name, (path, strategy) in COST_CONFIGS.items()}}
     out["check_cpu_equals_numpy"] = ("skipped: quick mode" if quick else _check_numpy(args.seed))
-    out["accuracy"] = _accuracy(ladder, ladder_n, resamples, args.seed, threads)
-    out["load_average_end"] = os.getloadavg()
-    out["total_seconds"] = time.perf_counter() - started
+    out["accuracy"] = _accuracy(ladder, ladder_n, resamples, args.seed, threads, cost_n,
+                                repeats)
+    out.update(load_average_end=os.getloadavg(), total_seconds=time.perf_counter() - started)
     out["summary"] = _summary(out)
     _print(out)
-    path = write_result("bench_scheme", out, args.output)
-    print(f"written to {path}")
+    print(f"written to {write_result('bench_scheme', out, args.output)}")
     return out
 
 
 # ---- scenarios -----------------------------------------------------------------------------
 
 
-def _data(path: str) -> dict[str, Any]:
-    """The YAML mapping of a config (relative to the repository root)."""
+def _data(path: str) -> dict[str, Any]:  # relative to the repository root
     return yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
 
 
 def _scenario(data: dict[str, Any], scheme: str, dt: float | None = None) -> Scenario:
-    """``data`` with ``simulation.scheme`` (and ``simulation.dt``, days) replaced; raises
-    ScenarioError when the scenario refuses them."""
+    """``data`` with simulation.scheme (and dt, days) replaced; ScenarioError if refused."""
     data = copy.deepcopy(data)
     data["simulation"]["scheme"] = scheme
     if dt is not None:
@@ -197,11 +193,10 @@ def _check_numpy(seed: int, realizations: int = 3) -> dict[str, Any]:
     model = compile_scenario(_scenario(data, "exact"), ACCURACY_CONFIG[1])
     numpy = run_engine(model, realizations=realizations, seed=seed)
     cpu = cpu_engine.run_cpu(model, realizations=realizations, seed=seed, threads=1)
-    equal = _same(numpy, cpu) and numpy.stats["lane_steps"] == cpu.stats["lane_steps"]
-    if not equal:
+    if not (_same(numpy, cpu) and numpy.stats["lane_steps"] == cpu.stats["lane_steps"]):
         raise SystemExit("bench_scheme: the cpu backend's exact scheme differs from numpy's")
     return {"realizations": realizations, "detection_size": 1.0e6, "horizon_days": 140,
-            "lane_steps": int(cpu.stats["lane_steps"]), "equal": equal}
+            "lane_steps": int(cpu.stats["lane_steps"]), "equal": True}
 
 
 # ---- (2) accuracy ladder -------------------------------------------------------------------
@@ -215,8 +210,7 @@ def _kaplan_meier(time_: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.
     at_risk = t.size - first
     deaths = np.add.reduceat(e.astype(np.int64), first) if t.size else np.zeros(0)
     keep = deaths > 0
-    survival = np.cumprod(1.0 - deaths[keep] / at_risk[keep])
-    return times[keep], survival
+    return times[keep], np.cumprod(1.0 - deaths[keep] / at_risk[keep])
 
 
 def interpolated_median(time_: np.ndarray, event: np.ndarray) -> float:
@@ -228,23 +222,19 @@ def interpolated_median(time_: np.ndarray, event: np.ndarray) -> float:
         return float("nan")
     i = int(below[0])
     t0, s0 = (0.0, 1.0) if i == 0 else (float(times[i - 1]), float(survival[i - 1]))
-    t1, s1 = float(times[i]), float(survival[i])
-    return t0 + (s0 - 0.5) / (s0 - s1) * (t1 - t0)
+    return t0 + (s0 - 0.5) / (s0 - float(survival[i])) * (float(times[i]) - t0)
 
 
 def _endpoint(result: EngineResult, endpoint: str, horizon: float
               ) -> tuple[np.ndarray, np.ndarray]:
     """(time, event) of the detected realizations, censored as in oncosweep.analysis._data."""
-    detected = np.asarray(result.detected, dtype=bool)
-    died = np.asarray(result.died, dtype=bool)
-    death_time = np.asarray(result.time_to_death, dtype=float)
+    detected, died = (np.asarray(x, dtype=bool) for x in (result.detected, result.died))
+    death_time = np.where(died, np.asarray(result.time_to_death, dtype=float), horizon)
     if endpoint == "progression":
         event = np.asarray(result.progressed, dtype=bool)
-        censor = np.where(died, death_time, horizon)
-        time_ = np.where(event, np.asarray(result.time_to_progression, dtype=float), censor)
+        time_ = np.where(event, np.asarray(result.time_to_progression, dtype=float), death_time)
     else:
-        event = died
-        time_ = np.where(died, death_time, horizon)
+        event, time_ = died, death_time
     return time_[detected], event[detected]
 
 
@@ -263,8 +253,9 @@ def _estimate(time_: np.ndarray, event: np.ndarray, resamples: int, seed: int
 
 
 def _accuracy(ladder: Sequence[float], realizations: int, resamples: int, seed: int,
-              threads: int) -> dict[str, Any]:
-    """Medians per scheme and dt, the reference, and the dt and wall time each needs for 1 %."""
+              threads: int, retime_n: int, repeats: int) -> dict[str, Any]:
+    """Medians per scheme and dt, the reference, and the dt each scheme needs for 1 %, whose
+    runs are then re-timed (``retime_n`` realizations, best of ``repeats``, interleaved)."""
     path, strategy = ACCURACY_CONFIG
     data = _data(path)
     horizon = float(data["simulation"]["horizon"])
@@ -278,6 +269,7 @@ def _accuracy(ladder: Sequence[float], realizations: int, resamples: int, seed: 
             except ScenarioError as exc:
                 row.update(status="refused", reason=str(exc).strip().splitlines()[0])
                 runs[scheme].append(row)
+                print(f"  {scheme:5s} dt {dt:<7g} refused: {row['reason']}", flush=True)
                 continue
             result, seconds = _timed(model, realizations, seed, threads)
             row.update(status="ok", wall_seconds=seconds,
@@ -299,6 +291,19 @@ def _accuracy(ladder: Sequence[float], realizations: int, resamples: int, seed: 
         "event times, crossing 1/2; SE by bootstrap over realizations",
         "reference_rule": "exact scheme at its smallest dt", "runs": runs}
     out["endpoints"] = {endpoint: _needed(runs, endpoint) for endpoint in ENDPOINTS}
+    chosen = [(s, c) for n in out["endpoints"].values() for s, v in n.get("schemes", {}).items()
+              for c in (v["dt_for_1pct"], v["dt_for_1pct_with_se"]) if c is not None]
+    models = {(s, c["dt_days"]): compile_scenario(_scenario(data, s, c["dt_days"]), strategy)
+              for s, c in chosen}
+    counts = {"threads_1": 1, "threads_all": threads}
+    best = dict.fromkeys(((pair, label) for pair in models for label in counts), float("inf"))
+    for _ in range(repeats):  # interleaved, so that other load affects every pair alike
+        for pair, label in best:
+            seconds = _timed(models[pair], retime_n, seed, counts[label])[1]
+            best[pair, label] = min(best[pair, label], seconds / retime_n * 1000)
+    for s, c in chosen:
+        c["retimed_seconds_per_1000"] = {label: best[(s, c["dt_days"]), label] for label in counts}
+    out["retimed"] = {"realizations": retime_n, "repeats": repeats, "threads": counts}
     return out
 
 
@@ -324,9 +329,8 @@ def _needed(runs: dict[str, list[dict[str, Any]]], endpoint: str) -> dict[str, A
         points = []
         for row in rows:
             est = row[endpoint]
-            is_ref = scheme == "exact" and row is base
             diff = est["median_interpolated_days"] - ref
-            se = 0.0 if is_ref else float(np.hypot(est["se_days"], ref_se))
+            se = 0.0 if row is base else float(np.hypot(est["se_days"], ref_se))
             points.append({"dt_days": row["dt_days"], "relative_error": diff / ref,
                            "relative_se": se / ref,
                            "within": bool(abs(diff) <= TOLERANCE * ref),
@@ -345,9 +349,7 @@ def _largest(points: list[dict[str, Any]], rows: list[dict[str, Any]], flag: str
     for point, row in zip(points, rows, strict=True):
         if not point[flag]:
             break
-        chosen = {"dt_days": point["dt_days"], "relative_error": point["relative_error"],
-                  "relative_se": point["relative_se"],
-                  "wall_seconds_per_1000": row["wall_seconds_per_1000"]}
+        chosen = {**point, "wall_seconds_per_1000": row["wall_seconds_per_1000"]}
     return chosen
 
 
@@ -356,14 +358,14 @@ def _largest(points: list[dict[str, Any]], rows: list[dict[str, Any]], flag: str
 
 def _summary(out: dict[str, Any]) -> dict[str, Any]:
     """The headline numbers: cost ratios and, per endpoint and scheme, dt and wall time."""
-    summary: dict[str, Any] = {"cost_ratio_exact_over_euler": {
-        name: c["ratio_exact_over_euler"] for name, c in out["cost"]["configs"].items()}}
-    for endpoint, needed in out["accuracy"]["endpoints"].items():
-        summary[endpoint] = {s: v["dt_for_1pct"] for s, v in needed.get("schemes", {}).items()}
-    return summary
+    return {"cost_ratio_exact_over_euler": {name: c["ratio_exact_over_euler"] for name, c in
+                                            out["cost"]["configs"].items()},
+            **{endpoint: {s: v["dt_for_1pct"] for s, v in needed.get("schemes", {}).items()}
+               for endpoint, needed in out["accuracy"]["endpoints"].items()}}
 
 
 def _print(out: dict[str, Any]) -> None:
+    """A readable summary on stdout (times in microseconds, days and seconds)."""
     print(f"\ncost per realization-step (best of {out['cost']['repeats']}, "
           f"{out['cost']['realizations']} realizations)")
     for name, c in out["cost"]["configs"].items():
@@ -387,12 +389,11 @@ def _print(out: dict[str, Any]) -> None:
             pts = "  ".join(f"{p['dt_days']:g}: {100 * p['relative_error']:+.2f}"
                             f"+-{100 * p['relative_se']:.2f}%" for p in v["points"])
             best = v["dt_for_1pct"]
-            need = ("not reached" if best is None else f"dt {best['dt_days']:g}, "
-                    f"{best['wall_seconds_per_1000']:.1f} s per 1000")
+            need = ("not reached" if best is None else f"dt {best['dt_days']:g}; s per 1000 "
+                    "realizations: x1 {threads_1:.2f}, all threads {threads_all:.2f}".format(
+                        **best["retimed_seconds_per_1000"]) + " (ladder run: "
+                    f"{best['wall_seconds_per_1000']:.2f})")
             print(f"    {scheme:5s} {pts}\n          1 %: {need}")
-    for scheme, row in ((s, r) for s, rows in acc["runs"].items() for r in rows):
-        if row["status"] == "refused":
-            print(f"  {scheme} dt {row['dt_days']:g} refused: {row['reason']}")
 
 
 if __name__ == "__main__":

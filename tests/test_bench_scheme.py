@@ -77,7 +77,8 @@ def test_quick_mode_ladder_records_refusals_medians_and_the_dt_needed(quick: dic
         exact = needed["schemes"]["exact"]
         reference_point = exact["points"][0]  # sorted by dt: the reference itself
         assert reference_point["relative_error"] == 0 and reference_point["within"]
-        assert exact["dt_for_1pct"] is not None
+        retimed = exact["dt_for_1pct"]["retimed_seconds_per_1000"]
+        assert retimed["threads_1"] > 0 and retimed["threads_all"] > 0
         assert set(quick["summary"][endpoint]) == {"exact", "euler"}
 
 
