@@ -24,8 +24,13 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from oncosweep.gpu_engine.pharmacology import occupancy
-from oncosweep.gpu_engine.rates import DeviceRates
+from oncosweep.gpu_engine.rates import (
+    DeviceRates,
+    bliss_products,
+    crowded_rates,
+    drug_terms,
+    strongest,
+)
 
 
 @dataclass
@@ -44,40 +49,24 @@ def pair_hazards(xp: ModuleType, dr: DeviceRates, lanes: Any, types: Any, conc: 
                  crowd: Any | None) -> Hazards:
     """Hazards of the pairs (lanes[i], types[i]). ``conc``: (A, D) concentrations of the
     lanes, or None without drug; ``crowd``: (A, G) crowding of the lanes, or None."""
-    birth = dr.birth_rate[types]
-    death = dr.death_rate[types]
-    if crowd is not None:
-        pressure = xp.maximum(birth - death, 0.0) * crowd[lanes, dr.group[types]]
-        death = death + xp.maximum(pressure - birth, 0.0)
-        birth = xp.maximum(birth - pressure, 0.0)
+    birth, death = crowded_rates(xp, dr, lanes, types, crowd)
     if dr.has_immune:
         death = death + dr.immune_kill[types]
     switch = dr.switch_rate[types]
     if conc is None or not dr.emax:
         return Hazards(birth, death, switch)
-    hsa = dr.combination == "highest_single_agent"
-    kill = keep = activity = None
-    for i, emax in enumerate(dr.emax):
-        f = occupancy(xp, conc[lanes, i] * dr.conc_factor[types, i], dr.ic50[types, i],
-                      dr.hill[i])
-        effect = emax * dr.effect_factor[types, i] * f
-        if hsa:
-            activity = f if activity is None else xp.maximum(activity, f)
-            if dr.drug_kill[i]:
-                kill = effect if kill is None else xp.maximum(kill, effect)
-            else:
-                keep = effect if keep is None else xp.maximum(keep, effect)
-            continue
-        activity = 1.0 - f if activity is None else activity * (1.0 - f)
-        if dr.drug_kill[i]:
-            kill = effect if kill is None else kill + effect
-        else:
-            keep = 1.0 - effect if keep is None else keep * (1.0 - effect)
-    if hsa:
+    terms = drug_terms(xp, dr, lanes, types, conc)
+    if dr.combination == "highest_single_agent":
+        kill, keep, activity = strongest(xp, dr, terms)
         if keep is not None:
             birth = birth * (1.0 - keep)
     else:
-        activity = 1.0 - activity
+        kill = None  # independent hazards add
+        for (_, effect), is_kill in zip(terms, dr.drug_kill, strict=True):
+            if is_kill:
+                kill = effect if kill is None else kill + effect
+        untouched, keep = bliss_products(terms, dr.drug_kill)
+        activity = 1.0 - untouched
         if keep is not None:
             birth = birth * keep
     if kill is not None:

@@ -90,15 +90,7 @@ def pair_rates(
     """Rates of pairs (lanes[i], types[i]). ``conc``: (A, D) midpoint drug concentrations of
     the lanes, or None without drug; ``crowd``: (A, G) crowding of the lanes, or None."""
     dt = dr.dt
-    birth = dr.birth_rate[types]
-    death = dr.death_rate[types]
-    if crowd is not None:
-        # Crowding pressure (b - d)+ * crowd lowers the birth rate; what birth cannot absorb
-        # (birth would go negative) raises the death rate, so the net rate is always
-        # (b - d)(1 - crowd) for growing types, as in the ODE.
-        pressure = xp.maximum(birth - death, 0.0) * crowd[lanes, dr.group[types]]
-        death = death + xp.maximum(pressure - birth, 0.0)
-        birth = xp.maximum(birth - pressure, 0.0)
+    birth, death = crowded_rates(xp, dr, lanes, types, crowd)
     hazard = death + dr.immune_kill[types] if dr.has_immune else death
     kill = None
     activity = None
@@ -124,41 +116,72 @@ def conditional(xp: ModuleType, rate: Any, left: Any, dt: float) -> tuple[Any, A
     return xp.minimum(cond, 1.0), left - p
 
 
-def _drug_effects(xp, dr, lanes, types, conc, birth):
-    """Apply the drugs: (birth after cytostatic drugs, kill probability K, activity a)."""
-    dt = dr.dt
-    hsa = dr.combination == "highest_single_agent"
-    survive = None  # bliss: prod (1 - E dt) over kill drugs
-    strongest_kill = None
-    keep_birth = None  # bliss: prod (1 - E) over cytostatic drugs; hsa: 1 - max E
-    strongest_cyto = None
-    untouched = None  # prod (1 - f): activity a = 1 - prod (1 - f) (bliss) or max f (hsa)
-    strongest_f = None
+def crowded_rates(xp: ModuleType, dr: DeviceRates, lanes: Any, types: Any,
+                  crowd: Any | None) -> tuple[Any, Any]:
+    """(birth, death) per day of the pairs after crowding (both schemes). The crowding
+    pressure (b - d)+ * crowd lowers the birth rate; what birth cannot absorb (birth would go
+    negative) raises the death rate, so the net rate is always (b - d)(1 - crowd) for growing
+    types, as in the ODE."""
+    birth = dr.birth_rate[types]
+    death = dr.death_rate[types]
+    if crowd is not None:
+        pressure = xp.maximum(birth - death, 0.0) * crowd[lanes, dr.group[types]]
+        death = death + xp.maximum(pressure - birth, 0.0)
+        birth = xp.maximum(birth - pressure, 0.0)
+    return birth, death
+
+
+def drug_terms(xp: ModuleType, dr: DeviceRates, lanes: Any, types: Any,
+               conc: Any) -> list[tuple[Any, Any]]:
+    """Per drug: (occupancy f, effect E = emax * effect_factor * f) of the pairs."""
+    terms = []
     for i, emax in enumerate(dr.emax):
         f = occupancy(xp, conc[lanes, i] * dr.conc_factor[types, i], dr.ic50[types, i],
                       dr.hill[i])
-        effect = emax * dr.effect_factor[types, i] * f
-        if hsa:
-            strongest_f = f if strongest_f is None else xp.maximum(strongest_f, f)
-            if dr.drug_kill[i]:
-                strongest_kill = effect if strongest_kill is None else xp.maximum(
-                    strongest_kill, effect)
-            else:
-                strongest_cyto = effect if strongest_cyto is None else xp.maximum(
-                    strongest_cyto, effect)
-            continue
-        untouched = 1.0 - f if untouched is None else untouched * (1.0 - f)
+        terms.append((f, emax * dr.effect_factor[types, i] * f))
+    return terms
+
+
+def strongest(xp: ModuleType, dr: DeviceRates, terms: list[tuple[Any, Any]]
+              ) -> tuple[Any | None, Any | None, Any]:
+    """Highest single agent: (largest kill-mode effect or None, largest cytostatic effect or
+    None, largest occupancy), in drug order."""
+    kill = cyto = most = None
+    for i, (f, effect) in enumerate(terms):
+        most = f if most is None else xp.maximum(most, f)
         if dr.drug_kill[i]:
-            term = 1.0 - effect * dt
-            survive = term if survive is None else survive * term
+            kill = effect if kill is None else xp.maximum(kill, effect)
         else:
-            term = 1.0 - effect
-            keep_birth = term if keep_birth is None else keep_birth * term
-    if hsa:
+            cyto = effect if cyto is None else xp.maximum(cyto, effect)
+    return kill, cyto, most
+
+
+def bliss_products(terms: list[tuple[Any, Any]], kill_mode: tuple[bool, ...]
+                   ) -> tuple[Any, Any | None]:
+    """Bliss: (prod (1 - f) over all drugs, prod (1 - E) over cytostatic drugs or None)."""
+    untouched = keep = None
+    for (f, effect), kill in zip(terms, kill_mode, strict=True):
+        untouched = 1.0 - f if untouched is None else untouched * (1.0 - f)
+        if not kill:
+            keep = 1.0 - effect if keep is None else keep * (1.0 - effect)
+    return untouched, keep
+
+
+def _drug_effects(xp, dr, lanes, types, conc, birth):
+    """Apply the drugs: (birth after cytostatic drugs, kill probability K, activity a)."""
+    dt = dr.dt
+    terms = drug_terms(xp, dr, lanes, types, conc)
+    if dr.combination == "highest_single_agent":
+        strongest_kill, strongest_cyto, strongest_f = strongest(xp, dr, terms)
         kill = None if strongest_kill is None else strongest_kill * dt
         if strongest_cyto is not None:
             birth = birth * (1.0 - strongest_cyto)
         return birth, kill, strongest_f
+    survive = None  # prod (1 - E dt) over kill drugs
+    for (_, effect), is_kill in zip(terms, dr.drug_kill, strict=True):
+        if is_kill:
+            survive = 1.0 - effect * dt if survive is None else survive * (1.0 - effect * dt)
+    untouched, keep_birth = bliss_products(terms, dr.drug_kill)
     kill = None if survive is None else 1.0 - survive
     if keep_birth is not None:
         birth = birth * keep_birth

@@ -18,19 +18,88 @@ struct OsPairRates {
   double left;     // 1 - p_birth - p_die: mass left for switching, migration, nothing
 };
 
+// Per-day birth and death of cell type t after crowding (rates.crowded_rates; both schemes).
+OS_HD inline void os_crowded_rates(const OsModel& m, int t, const double* crowd, double* birth,
+                                   double* death) {
+  *birth = m.birth_rate()[t];
+  *death = m.death_rate()[t];
+  if (crowd != nullptr) {
+    const double pressure = os_max(*birth - *death, 0.0) * crowd[m.group()[t]];
+    *death = *death + os_max(pressure - *birth, 0.0);
+    *birth = os_max(*birth - pressure, 0.0);
+  }
+}
+
+// Per drug: occupancy f and effect E = emax * effect_factor * f of cell type t at the lane's
+// concentrations ``conc`` (rates.drug_terms).
+struct OsDrugTerms {
+  double f[OS_MAX_DRUGS];
+  double effect[OS_MAX_DRUGS];
+};
+
+OS_HD inline void os_drug_terms(const OsModel& m, int t, const double* conc, OsDrugTerms* d) {
+  const int n_drugs = (int)m.n_drugs();
+  const double* emax = m.emax();
+  const double* hill = m.hill();
+  const double* cf = m.conc_factor() + (int64_t)t * n_drugs;
+  const double* ic50 = m.ic50() + (int64_t)t * n_drugs;
+  const double* ef = m.effect_factor() + (int64_t)t * n_drugs;
+  for (int i = 0; i < n_drugs; ++i) {
+    d->f[i] = os_occupancy(conc[i] * cf[i], ic50[i], hill[i]);
+    d->effect[i] = emax[i] * ef[i] * d->f[i];
+  }
+}
+
+// Highest single agent (rates.strongest): the largest kill-mode and cytostatic effects and the
+// largest occupancy, in drug order.
+struct OsStrongest {
+  bool has_kill, any_cyto;
+  double kill, cyto, f;
+};
+
+OS_HD inline OsStrongest os_strongest(const OsModel& m, const OsDrugTerms& d) {
+  OsStrongest s;
+  s.has_kill = s.any_cyto = false;
+  s.kill = s.cyto = s.f = 0.0;
+  const int64_t* drug_kill = m.drug_kill();
+  for (int i = 0; i < (int)m.n_drugs(); ++i) {
+    s.f = i == 0 ? d.f[i] : os_max(s.f, d.f[i]);
+    if (drug_kill[i]) {
+      s.kill = s.has_kill ? os_max(s.kill, d.effect[i]) : d.effect[i];
+      s.has_kill = true;
+    } else {
+      s.cyto = s.any_cyto ? os_max(s.cyto, d.effect[i]) : d.effect[i];
+      s.any_cyto = true;
+    }
+  }
+  return s;
+}
+
+// Bliss (rates.bliss_products): prod (1 - f) over all drugs and prod (1 - E) over cytostatic
+// drugs (``any_cyto`` false: none).
+OS_HD inline void os_bliss_products(const OsModel& m, const OsDrugTerms& d, double* untouched,
+                                    bool* any_cyto, double* keep) {
+  const int64_t* drug_kill = m.drug_kill();
+  *any_cyto = false;
+  *untouched = 0.0;
+  *keep = 0.0;
+  for (int i = 0; i < (int)m.n_drugs(); ++i) {
+    *untouched = i == 0 ? 1.0 - d.f[i] : *untouched * (1.0 - d.f[i]);
+    if (!drug_kill[i]) {
+      *keep = *any_cyto ? *keep * (1.0 - d.effect[i]) : 1.0 - d.effect[i];
+      *any_cyto = true;
+    }
+  }
+}
+
 // Rates of cell type t. ``conc``: the lane's (midpoint) concentrations (D) or null without
 // drug; ``crowd``: the lane's crowding per growth group (G) or null (exponential growth).
 // ``switch_out`` (P) receives the per-day switching rate to each phenotype.
 OS_HD inline OsPairRates os_pair_rates(const OsModel& m, int t, const double* conc,
                                        const double* crowd, double* switch_out) {
   const double dt = m.dt();
-  double birth = m.birth_rate()[t];
-  double death = m.death_rate()[t];
-  if (crowd != nullptr) {
-    const double pressure = os_max(birth - death, 0.0) * crowd[m.group()[t]];
-    death = death + os_max(pressure - birth, 0.0);
-    birth = os_max(birth - pressure, 0.0);
-  }
+  double birth, death;
+  os_crowded_rates(m, t, crowd, &birth, &death);
   const double hazard = m.has_immune() ? death + m.immune_kill()[t] : death;
   bool has_kill = false;
   double kill = 0.0;
@@ -39,47 +108,25 @@ OS_HD inline OsPairRates os_pair_rates(const OsModel& m, int t, const double* co
   const int n_drugs = (int)m.n_drugs();
   if (conc != nullptr && n_drugs > 0) {
     has_activity = true;
-    const double* emax = m.emax();
-    const double* hill = m.hill();
-    const int64_t* drug_kill = m.drug_kill();
-    const double* cf = m.conc_factor() + (int64_t)t * n_drugs;
-    const double* ic50 = m.ic50() + (int64_t)t * n_drugs;
-    const double* ef = m.effect_factor() + (int64_t)t * n_drugs;
+    OsDrugTerms d;
+    os_drug_terms(m, t, conc, &d);
     if (m.combination() == OS_HIGHEST_SINGLE_AGENT) {
-      bool any_cyto = false;
-      double strongest_cyto = 0.0, strongest_kill = 0.0, strongest_f = 0.0;
-      for (int d = 0; d < n_drugs; ++d) {
-        const double f = os_occupancy(conc[d] * cf[d], ic50[d], hill[d]);
-        const double effect = emax[d] * ef[d] * f;
-        strongest_f = d == 0 ? f : os_max(strongest_f, f);
-        if (drug_kill[d]) {
-          strongest_kill = has_kill ? os_max(strongest_kill, effect) : effect;
-          has_kill = true;
-        } else {
-          strongest_cyto = any_cyto ? os_max(strongest_cyto, effect) : effect;
-          any_cyto = true;
-        }
-      }
-      if (has_kill) kill = strongest_kill * dt;
-      if (any_cyto) birth = birth * (1.0 - strongest_cyto);
-      activity = strongest_f;
+      const OsStrongest s = os_strongest(m, d);
+      has_kill = s.has_kill;
+      if (s.has_kill) kill = s.kill * dt;
+      if (s.any_cyto) birth = birth * (1.0 - s.cyto);
+      activity = s.f;
     } else {
-      bool any_cyto = false;
-      double survive = 0.0, keep_birth = 0.0, untouched = 0.0;
-      for (int d = 0; d < n_drugs; ++d) {
-        const double f = os_occupancy(conc[d] * cf[d], ic50[d], hill[d]);
-        const double effect = emax[d] * ef[d] * f;
-        untouched = d == 0 ? 1.0 - f : untouched * (1.0 - f);
-        if (drug_kill[d]) {
-          const double term = 1.0 - effect * dt;
-          survive = has_kill ? survive * term : term;
-          has_kill = true;
-        } else {
-          const double term = 1.0 - effect;
-          keep_birth = any_cyto ? keep_birth * term : term;
-          any_cyto = true;
-        }
+      const int64_t* drug_kill = m.drug_kill();
+      double survive = 0.0;  // prod (1 - E dt) over kill drugs
+      for (int i = 0; i < n_drugs; ++i) {
+        if (!drug_kill[i]) continue;
+        survive = has_kill ? survive * (1.0 - d.effect[i] * dt) : 1.0 - d.effect[i] * dt;
+        has_kill = true;
       }
+      double untouched, keep_birth;
+      bool any_cyto;
+      os_bliss_products(m, d, &untouched, &any_cyto, &keep_birth);
       if (has_kill) kill = 1.0 - survive;
       if (any_cyto) birth = birth * keep_birth;
       activity = 1.0 - untouched;
