@@ -138,14 +138,7 @@ def lane_spans(xp: ModuleType, dm: Any, lanes: Any, types: Any, conc: Any | None
     (b,) = xp.nonzero(~on)
     dosed = step_spans(xp, dm, lanes[a], types[a], conc, infusion, crowd)
     plain = step_spans(xp, dm, lanes[b], types[b], None, None, crowd)
-
-    def merge(x: Any, y: Any) -> Any:
-        out = xp.empty((lanes.shape[0],) + x.shape[1:], dtype=x.dtype)
-        out[a] = x
-        out[b] = y
-        return out
-
-    return _map_spans(merge, dosed, plain)
+    return _interleave(xp, lanes.shape[0], a, dosed, b, plain)
 
 
 def kendall_step(
@@ -329,20 +322,25 @@ def _spans_for(xp, dm, spans, counts, occupied, cells, n_types, conc, infusion, 
     (known,) = xp.nonzero(where >= 0)
     if known.size == 0:
         return fresh
-    old = _pick_spans(spans, where[known])
-
-    def merge(x: Any, y: Any) -> Any:
-        out = xp.empty((cells.shape[0],) + x.shape[1:], dtype=x.dtype)
-        out[known] = x
-        out[new] = y
-        return out
-
-    return _map_spans(merge, old, fresh)
+    return _interleave(xp, cells.shape[0], known, _pick_spans(spans, where[known]), new, fresh)
 
 
 def _pick_spans(sp: StepSpans, rows: Any) -> StepSpans:
     return StepSpans(_pick(sp.first, rows), _pick(sp.second, rows), _pick(sp.full, rows),
                      sp.switch[rows], sp.migration[rows], sp.transitions[rows])
+
+
+def _interleave(xp: ModuleType, size: int, rows_a: Any, a: StepSpans, rows_b: Any,
+                b: StepSpans) -> StepSpans:
+    """The accumulators of ``size`` pairs: ``a``'s at ``rows_a``, ``b``'s at ``rows_b``."""
+
+    def merge(x: Any, y: Any) -> Any:
+        out = xp.empty((size,) + x.shape[1:], dtype=x.dtype)
+        out[rows_a] = x
+        out[rows_b] = y
+        return out
+
+    return _map_spans(merge, a, b)
 
 
 def _map_spans(merge: Any, a: StepSpans, b: StepSpans) -> StepSpans:
