@@ -166,6 +166,8 @@ def kendall_step(
     real = realization[lanes]
     spans = lane_spans(xp, dm, lanes, types, conc, infusion, crowd, treated)
     row = lanes * n_types
+    position = xp.full(counts.size, -1, dtype=xp.int64)  # flat pair -> row of ``spans``
+    position[row + types] = xp.arange(types.shape[0])
     done_index, done_value = [], []  # cells at the step's end
     mid_index, mid_value = [], []  # cells that take the second half step
 
@@ -190,7 +192,7 @@ def kendall_step(
         # of it): the two-jump thinning of the docstring.
         jumped, cells = _pool(xp, once_index, once_value, counts.size)
         if cells.size:
-            sp = _spans_for(xp, dm, spans, counts, row + types, cells, n_types, conc, infusion,
+            sp = _spans_for(xp, dm, spans, position, cells, n_types, conc, infusion,
                             crowd, treated)
             (again,) = xp.nonzero(sp.transitions > 0.0)
             (settled,) = xp.nonzero(sp.transitions <= 0.0)
@@ -208,7 +210,7 @@ def kendall_step(
     if mid_index:
         pending, cells = _pool(xp, mid_index, mid_value, counts.size)
         if cells.size:
-            sp = _spans_for(xp, dm, spans, counts, row + types, cells, n_types, conc, infusion,
+            sp = _spans_for(xp, dm, spans, position, cells, n_types, conc, infusion,
                             crowd, treated)
             survive, odds = span_law(xp, sp.second)
             done_index.append(cells)
@@ -307,12 +309,11 @@ def _mutants(xp, dm, spans, n, types, row, real, key, step, counter, mid_index, 
         mid_value.append(size)
 
 
-def _spans_for(xp, dm, spans, counts, occupied, cells, n_types, conc, infusion, crowd,
+def _spans_for(xp, dm, spans, position, cells, n_types, conc, infusion, crowd,
                treated) -> StepSpans:
     """The accumulators of the pairs ``cells`` (flat lane * T + type indices): the occupied
-    pairs' own (``spans``, at flat indices ``occupied``), the others' computed now."""
-    position = xp.full(counts.size, -1, dtype=xp.int64)
-    position[occupied] = xp.arange(occupied.shape[0])
+    pairs' own (``position``: flat index -> row of ``spans``, -1 for the others, which are
+    computed now)."""
     where = position[cells]
     (new,) = xp.nonzero(where < 0)
     if new.size == 0:

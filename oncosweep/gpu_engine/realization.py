@@ -125,7 +125,7 @@ def run_engine(
     draws_per_lane_step = int(model.draws_per_type_step.sum())
     it = 0
     while True:
-        total = _bookkeep(xp, model, state, it, initial)
+        total = _bookkeep(xp, model, state, it, initial, substeps)
         treated = state.phase == TREATED
         since = it - state.detect_it
         (rows,) = xp.nonzero(treated)
@@ -231,15 +231,16 @@ def _exact_step(xp, dm, dm_sub, counts, real, key, it, conc, infusion, crowd, co
     return out
 
 
-def _bookkeep(xp: ModuleType, model: CompiledModel, state: _Lanes, it: int, initial: Any) -> Any:
-    """Detection, extinction before detection (restart or give up); returns the totals."""
+def _bookkeep(xp: ModuleType, model: CompiledModel, state: _Lanes, it: int, initial: Any,
+              m: int) -> Any:
+    """Detection, extinction before detection (restart or give up); returns the totals.
+    ``m``: the model's detection sub-steps per step."""
     total = state.counts.sum(axis=1)
     growing = state.phase == GROWING
     found = growing & (total >= model.detection_size)
     extinct = growing & (total == 0)
     state.restarts += extinct
     # the budget counts a sub-step as 1 / m of a step: (it - s) + s / m >= budget
-    m = detection_substeps(model)[0]
     spent = (it - state.substeps_all) * m + state.substeps_all
     give_up = (extinct & (state.restarts > model.max_restarts)) | (
         growing & ~found & ~extinct & (spent >= model.max_detection_steps * m)
