@@ -43,6 +43,8 @@ class Hazards:
     """Death rate after crowding, plus immune kill and kill-mode drugs."""
     switch: Any
     """(pairs, P) switching rate to each phenotype (0 to the own one)."""
+    activity: Any = None
+    """(pairs,) drug activity a in [0, 1] of the switching rates; None without drug."""
 
 
 def pair_hazards(xp: ModuleType, dr: DeviceRates, lanes: Any, types: Any, conc: Any | None,
@@ -73,4 +75,4 @@ def pair_hazards(xp: ModuleType, dr: DeviceRates, lanes: Any, types: Any, conc: 
         death = death + kill
     if dr.drug_sensitive_switching:
         switch = switch + (dr.switch_rate_on_drug[types] - switch) * activity[:, None]
-    return Hazards(birth, death, switch)
+    return Hazards(birth, death, switch, activity)

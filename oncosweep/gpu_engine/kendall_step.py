@@ -63,7 +63,8 @@ class StepSpans:
     second: Span
     full: Span
     switch: Any
-    """(pairs, P) integral of the switching rate to each phenotype over the step (1)."""
+    """(pairs, P) integral of the switching rate to each phenotype over the step (1)
+    (:func:`switch_integrals`)."""
     migration: Any
     """(pairs, C) integral of the migration rate to each compartment over the step (1)."""
     transitions: Any
@@ -93,14 +94,13 @@ def step_spans(xp: ModuleType, dm: Any, lanes: Any, types: Any, conc: Any | None
                          out + migrate_out, h)
 
     empty = empty_span(xp, keep)
+    activity = xp.zeros(types.shape[0])  # integral of the drug activity a over the step (days)
     if conc is None:
         hz = pair_hazards(xp, dr, lanes, types, None, crowd)
         first = second = piece(empty, hz, dt / 2.0)
-        switch = hz.switch * dt
     else:
         h = dt / KENDALL_PIECES
         first = second = empty
-        switch = xp.zeros((types.shape[0], dm.n_phenotypes))
         for q in range(KENDALL_PIECES):
             node = at_nodes(xp, conc, infusion, dm.pk_node_decay, dm.pk_node_infusion, q)
             hz = pair_hazards(xp, dr, lanes, types, node, crowd)
@@ -108,7 +108,9 @@ def step_spans(xp: ModuleType, dm: Any, lanes: Any, types: Any, conc: Any | None
                 first = piece(first, hz, h)
             else:
                 second = piece(second, hz, h)
-            switch = switch + hz.switch * h
+            if hz.activity is not None:
+                activity = activity + hz.activity * h
+    switch = switch_integrals(xp, dr, types, activity)
     migration = migration_rate * dt
     total = xp.zeros(types.shape[0])
     for k in range(dm.n_phenotypes):
@@ -116,6 +118,17 @@ def step_spans(xp: ModuleType, dm: Any, lanes: Any, types: Any, conc: Any | None
     for c in range(dm.n_compartments):
         total = total + migration[:, c]
     return StepSpans(first, second, compose(first, second), switch, migration, total)
+
+
+def switch_integrals(xp: ModuleType, dr: Any, types: Any, activity: Any) -> Any:
+    """(pairs, P) integral of the switching rate to each phenotype over the step:
+    s_k dt + (s_k_on_drug - s_k) * A, with A (days) the integral of the drug activity (0
+    without drug); the rate is linear in the activity (``hazards.py``)."""
+    switch = dr.switch_rate[types] * dr.dt
+    if dr.drug_sensitive_switching:
+        off = dr.switch_rate[types]
+        switch = switch + (dr.switch_rate_on_drug[types] - off) * activity[:, None]
+    return switch
 
 
 def _pick(span: Span, rows: Any) -> Span:

@@ -14,13 +14,16 @@
 struct OsHazards {
   double birth;  // division rate after crowding and cytostatic drugs, per day
   double death;  // death after crowding + immune kill + kill-mode drugs, per day
+  double activity;  // drug activity a in [0, 1] of the switching rates (0 without drug)
 };
 
 // Hazards of cell type t. ``conc``: the lane's concentrations (D) or null without drug;
 // ``crowd``: crowding per growth group (G) or null. ``switch_out`` (P) receives the switching
-// rate to each phenotype, per day.
+// rate to each phenotype, per day. ``memo``: null or the occupancy memo of ``conc``
+// (os_drug_terms).
 OS_HD inline OsHazards os_pair_hazards(const OsModel& m, int t, const double* conc,
-                                       const double* crowd, double* switch_out) {
+                                       const double* crowd, double* switch_out,
+                                       OsOccupancyMemo* memo = nullptr) {
   double birth, death;
   os_crowded_rates(m, t, crowd, &birth, &death);
   if (m.has_immune()) death = death + m.immune_kill()[t];
@@ -32,10 +35,11 @@ OS_HD inline OsHazards os_pair_hazards(const OsModel& m, int t, const double* co
   if (conc == nullptr || n_drugs == 0) {
     h.birth = birth;
     h.death = death;
+    h.activity = 0.0;
     return h;
   }
   OsDrugTerms d;
-  os_drug_terms(m, t, conc, &d);
+  os_drug_terms(m, t, conc, &d, memo);
   bool has_kill = false;
   double kill = 0.0, activity;
   if (m.combination() == OS_HIGHEST_SINGLE_AGENT) {
@@ -64,5 +68,6 @@ OS_HD inline OsHazards os_pair_hazards(const OsModel& m, int t, const double* co
   }
   h.birth = birth;
   h.death = death;
+  h.activity = activity;
   return h;
 }

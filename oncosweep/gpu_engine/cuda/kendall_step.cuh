@@ -8,8 +8,8 @@
 // reads its own counter-addressed Philox blocks, so the order of the draws here is free; the
 // accumulators are evaluated in the numpy module's order, one IEEE rounding per operation.
 //
-// The numpy engine computes a pair's accumulators once; here they are computed again for the
-// second half step (the same doubles). Targets no type can reach have integral 0: their
+// As in the numpy engine, a pair's accumulators are computed once per step: what the second
+// jumps and the second half step need of them is cached (os_cache_law). Targets no type can reach have integral 0: their
 // conditional probability is 0 and the mass left unchanged, which is why looping over every
 // target equals the numpy engine's loop over the ranks some type can reach.
 #pragma once
@@ -23,19 +23,50 @@
 #include "poisson.cuh"
 #include "step.cuh"
 
+// The integrals of a cell type's transition rates over the step (kendall_step.StepSpans'
+// switch, migration, transitions).
+struct OsTransitions {
+  double switch_integral[OS_MAX_PHENOTYPES];      // integral of each switching rate (1)
+  double migration_integral[OS_MAX_COMPARTMENTS];  // integral of each migration rate (1)
+  double total;                                    // their sum L
+};
+
+// kendall_step.switch_integrals (s_k dt + (s_k_on_drug - s_k) A, A: the integral of the drug
+// activity over the step, days), the migration integrals and their sum.
+OS_HD inline void os_transitions(const OsModel& m, int t, double dt, double activity,
+                                 OsTransitions* tr) {
+  const int n_phen = (int)m.n_phenotypes();
+  const int n_comp = (int)m.n_compartments();
+  const double* s = m.switch_rate() + (int64_t)t * n_phen;
+  const double* s_on = m.switch_rate_on_drug() + (int64_t)t * n_phen;
+  const bool sensitive = m.drug_sensitive_switching();
+  for (int k = 0; k < n_phen; ++k) {
+    double v = s[k] * dt;
+    if (sensitive) v = v + (s_on[k] - s[k]) * activity;
+    tr->switch_integral[k] = v;
+  }
+  const double* migration_rate = m.migration_rate() + (int64_t)t * n_comp;
+  for (int c = 0; c < n_comp; ++c) tr->migration_integral[c] = migration_rate[c] * dt;
+  double total = 0.0;
+  for (int k = 0; k < n_phen; ++k) total = total + tr->switch_integral[k];
+  for (int c = 0; c < n_comp; ++c) total = total + tr->migration_integral[c];
+  tr->total = total;
+}
+
 struct OsStepSpans {
   OsSpan first;
   OsSpan second;
   OsSpan full;
-  double switch_integral[OS_MAX_PHENOTYPES];      // integral of each switching rate (1)
-  double migration_integral[OS_MAX_COMPARTMENTS];  // integral of each migration rate (1)
-  double transitions;                              // their sum L
+  double activity;  // integral of the drug activity over the step, days (0 without drug)
+  OsTransitions jumps;
 };
 
 // kendall_step.step_spans for cell type t over a step of ``dt`` days. ``conc``/``infusion``:
-// start-of-step concentrations (after the boluses) and infusion rates (D), or null without drug.
+// start-of-step concentrations (after the boluses) and infusion rates (D), or null without drug;
+// ``memo`` (OS_KENDALL_PIECES): the occupancy memos of the step's quadrature nodes.
 OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double* conc,
-                                const double* infusion, const double* crowd, OsStepSpans* sp) {
+                                const double* infusion, const double* crowd,
+                                OsOccupancyMemo* memo, OsStepSpans* sp) {
   const int n_phen = (int)m.n_phenotypes();
   const int n_comp = (int)m.n_compartments();
   const int n_drugs = (int)m.n_drugs();
@@ -46,6 +77,7 @@ OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double
   for (int c = 0; c < n_comp; ++c) migrate_out = migrate_out + migration_rate[c];
   double switch_rate[OS_MAX_PHENOTYPES];
   const OsSpan empty = os_span_empty();
+  double activity = 0.0;
   if (conc == nullptr) {
     const OsHazards hz = os_pair_hazards(m, t, nullptr, crowd, switch_rate);
     double out = 0.0;
@@ -55,7 +87,6 @@ OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double
                                   hz.death + birth * mutant * mutant, out + migrate_out,
                                   dt / 2.0);
     sp->second = sp->first;
-    for (int k = 0; k < n_phen; ++k) sp->switch_integral[k] = switch_rate[k] * dt;
   } else {
     const double h = dt / OS_KENDALL_PIECES;
     const double* node_decay = m.pk_node_decay();
@@ -63,29 +94,23 @@ OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double
     double node[OS_MAX_DRUGS];
     sp->first = empty;
     sp->second = empty;
-    for (int k = 0; k < n_phen; ++k) sp->switch_integral[k] = 0.0;
     for (int q = 0; q < OS_KENDALL_PIECES; ++q) {
       for (int d = 0; d < n_drugs; ++d) {
         node[d] = conc[d] * node_decay[q * n_drugs + d] +
                   infusion[d] * node_infusion[q * n_drugs + d];
       }
-      const OsHazards hz = os_pair_hazards(m, t, node, crowd, switch_rate);
+      const OsHazards hz = os_pair_hazards(m, t, node, crowd, switch_rate, &memo[q]);
       double out = 0.0;
       for (int k = 0; k < n_phen; ++k) out = out + switch_rate[k];
       const double birth = hz.birth;
       OsSpan* span = q < OS_KENDALL_PIECES / 2 ? &sp->first : &sp->second;
       *span = os_span_add_piece(*span, birth, birth * keep * keep,
                                 hz.death + birth * mutant * mutant, out + migrate_out, h);
-      for (int k = 0; k < n_phen; ++k) {
-        sp->switch_integral[k] = sp->switch_integral[k] + switch_rate[k] * h;
-      }
+      activity = activity + hz.activity * h;
     }
   }
-  for (int c = 0; c < n_comp; ++c) sp->migration_integral[c] = migration_rate[c] * dt;
-  double total = 0.0;
-  for (int k = 0; k < n_phen; ++k) total = total + sp->switch_integral[k];
-  for (int c = 0; c < n_comp; ++c) total = total + sp->migration_integral[c];
-  sp->transitions = total;
+  sp->activity = activity;
+  os_transitions(m, t, dt, activity, &sp->jumps);
   sp->full = os_span_compose(sp->first, sp->second);
 }
 
@@ -101,22 +126,22 @@ OS_HD inline int64_t os_kendall_draw(OsDrawContext* ctx, uint32_t t, uint32_t ev
 #define OS_EVENT_SECOND_SWITCH_BASE 28u   // rng.EVENT_SECOND_SWITCH_BASE
 #define OS_EVENT_SECOND_MIGRATE_BASE 36u  // rng.EVENT_SECOND_MIGRATE_BASE
 
-// kendall_step._thin: move ``cells`` of type t (transition hazard L = sp.transitions > 0) to
+// kendall_step._thin: move ``cells`` of type t (transition hazard L = jumps.total > 0) to
 // each other phenotype, then each other compartment, by conditional binomials of
 // (L_k / L)(1 - exp(-scale L)); movers are added to ``moved_to``; returns the stayers.
-OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t, const OsStepSpans& sp,
-                             int64_t cells, double scale, uint32_t switch_base,
-                             uint32_t migrate_base, int64_t* moved_to) {
+OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t,
+                             const OsTransitions& jumps, int64_t cells, double scale,
+                             uint32_t switch_base, uint32_t migrate_base, int64_t* moved_to) {
   const int n_phen = (int)m.n_phenotypes();
   const int n_comp = (int)m.n_compartments();
   const uint32_t ut = (uint32_t)t;
-  const double total = sp.transitions;
+  const double total = jumps.total;
   const double leave = -expm1(-(total * scale));
   double left = 1.0;
   const int own_phen = (int)m.phenotype()[t];
   for (int k = 0; k < n_phen; ++k) {
     if (k == own_phen) continue;
-    const double share = sp.switch_integral[k] / total * leave;
+    const double share = jumps.switch_integral[k] / total * leave;
     const double p = os_min(left > 0.0 ? share / left : 0.0, 1.0);
     left = left - share;
     const int64_t moved = os_draw(ctx, ut, switch_base + (uint32_t)k, cells, p);
@@ -126,7 +151,7 @@ OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t, const 
   const int own_comp = (int)m.compartment()[t];
   for (int c = 0; c < n_comp; ++c) {
     if (c == own_comp) continue;
-    const double share = sp.migration_integral[c] / total * leave;
+    const double share = jumps.migration_integral[c] / total * leave;
     const double p = os_min(left > 0.0 ? share / left : 0.0, 1.0);
     left = left - share;
     const int64_t moved = os_draw(ctx, ut, migrate_base + (uint32_t)c, cells, p);
@@ -136,11 +161,23 @@ OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t, const 
   return cells;
 }
 
+#define OS_LAW_STRIDE 3  // per cell type in ``laws``: 1 - alpha, odds of the second half, A
+
+// The step's accumulators of type t into ``laws`` (OS_LAW_STRIDE per type): the second half
+// step's (1 - alpha, odds) and the integral A of the drug activity (days), from which the
+// transition integrals follow (os_transitions). The numpy engine computes a pair's spans once;
+// this cache keeps the kernel from computing them again for the second jumps and the second
+// half step (the same doubles).
+OS_HD inline void os_cache_law(const OsStepSpans& sp, double* law) {
+  os_span_law(sp.second, &law[0], &law[1]);
+  law[2] = sp.activity;
+}
+
 // counts (T) -> next (T) after one exact step of ``dt`` days (the model's dt, or a sub-step
 // near the detection size); ``scratch`` (2 T): the cells that take the second half step and
-// the cells that jumped once; ``laws`` (2 T): the second half step's (1 - alpha, odds) of the
-// types occupied at the start (computed once; -1 marks the others). LMAX: capacity of the
-// mutation tree (loci).
+// the cells that jumped once; ``laws`` (OS_LAW_STRIDE T): os_cache_law of the types whose
+// spans were computed in this step (-1 in the first entry marks the others). LMAX: capacity
+// of the mutation tree (loci).
 template <int LMAX>
 OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double dt,
                                   const int64_t* counts, int64_t* next, int64_t* scratch,
@@ -156,22 +193,24 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
     next[t] = 0;
     mid[t] = 0;
     once[t] = 0;
-    laws[2 * t] = -1.0;
+    laws[OS_LAW_STRIDE * t] = -1.0;
   }
   OsStepSpans sp;
+  OsOccupancyMemo memo[OS_KENDALL_PIECES];
+  for (int q = 0; q < OS_KENDALL_PIECES; ++q) os_occupancy_memo_clear(&memo[q]);
   int64_t groups[1 << LMAX];
   for (int t = 0; t < n_types; ++t) {
     const int64_t n = counts[t];
     if (n <= 0) continue;
     const uint32_t ut = (uint32_t)t;
-    os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
-    os_span_law(sp.second, &laws[2 * t], &laws[2 * t + 1]);
-    if (!(sp.transitions > 0.0)) {
+    os_step_spans(m, t, dt, conc, infusion, crowd, memo, &sp);
+    os_cache_law(sp, &laws[OS_LAW_STRIDE * t]);
+    if (!(sp.jumps.total > 0.0)) {
       next[t] += os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FULL, n, sp.full);
     } else {
       const int64_t half = os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FIRST, n, sp.first);
-      mid[t] += os_thin(m, ctx, t, sp, half, 1.0, OS_EVENT_SWITCH_BASE, OS_EVENT_MIGRATE_BASE,
-                        once);
+      mid[t] += os_thin(m, ctx, t, sp.jumps, half, 1.0, OS_EVENT_SWITCH_BASE,
+                        OS_EVENT_MIGRATE_BASE, once);
     }
     // Mutant daughters of the step, split over the subsets of new mutations.
     const double mean = 2.0 * m.mutation_any()[t] * sp.full.divisions * (double)n;
@@ -205,24 +244,30 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
     }
   }
   // Cells that jumped once may jump again with half their new type's hazard.
+  OsTransitions jumps;
   for (int t = 0; t < n_types; ++t) {
     if (once[t] <= 0) continue;
-    os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
-    if (!(sp.transitions > 0.0)) {
+    double* law = &laws[OS_LAW_STRIDE * t];
+    if (law[0] < 0.0) {
+      os_step_spans(m, t, dt, conc, infusion, crowd, memo, &sp);
+      os_cache_law(sp, law);
+    }
+    os_transitions(m, t, dt, law[2], &jumps);
+    if (!(jumps.total > 0.0)) {
       mid[t] += once[t];
       continue;
     }
-    mid[t] += os_thin(m, ctx, t, sp, once[t], 0.5, OS_EVENT_SECOND_SWITCH_BASE,
+    mid[t] += os_thin(m, ctx, t, jumps, once[t], 0.5, OS_EVENT_SECOND_SWITCH_BASE,
                       OS_EVENT_SECOND_MIGRATE_BASE, mid);
   }
   for (int t = 0; t < n_types; ++t) {
     if (mid[t] <= 0) continue;
-    if (laws[2 * t] < 0.0) {
-      os_step_spans(m, t, dt, conc, infusion, crowd, &sp);
-      os_span_law(sp.second, &laws[2 * t], &laws[2 * t + 1]);
+    double* law = &laws[OS_LAW_STRIDE * t];
+    if (law[0] < 0.0) {
+      os_step_spans(m, t, dt, conc, infusion, crowd, memo, &sp);
+      os_cache_law(sp, law);
     }
     next[t] += os_birth_death_step(ctx->key, (uint32_t)t, OS_EVENT_KENDALL_SECOND, ctx->step,
-                                   ctx->realization, mid[t], laws[2 * t], laws[2 * t + 1],
-                                   &ctx->nontrivial);
+                                   ctx->realization, mid[t], law[0], law[1], &ctx->nontrivial);
   }
 }

@@ -46,6 +46,8 @@ OS_HD inline void os_philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32
     uint32_t k0 = key.k0, k1 = key.k1;
 #if defined(__CUDA_ARCH__)
 #pragma unroll
+#else
+#pragma GCC unroll 10
 #endif
     for (int r = 0; r < OS_PHILOX_ROUNDS; ++r) {
         if (r) {

@@ -37,7 +37,24 @@ struct OsDrugTerms {
   double effect[OS_MAX_DRUGS];
 };
 
-OS_HD inline void os_drug_terms(const OsModel& m, int t, const double* conc, OsDrugTerms* d) {
+// The last Hill occupancy computed per drug at one set of concentrations: the ratio
+// IC50 / C (the argument of the power, the only input f depends on besides the drug's Hill
+// exponent) and f. Cell types that share a drug's IC50 and concentration factor (the
+// phenotypes of a genotype, usually) then share one pow; the value is the one os_occupancy
+// returns, so results do not depend on the memo. A ratio of -1 (never a ratio: IC50 >= 0 and
+// C > 0) marks an empty entry.
+struct OsOccupancyMemo {
+  double ratio[OS_MAX_DRUGS];
+  double f[OS_MAX_DRUGS];
+};
+
+OS_HD inline void os_occupancy_memo_clear(OsOccupancyMemo* memo) {
+  for (int i = 0; i < OS_MAX_DRUGS; ++i) memo->ratio[i] = -1.0;
+}
+
+// ``memo``: null, or the memo of these concentrations (os_occupancy's f either way).
+OS_HD inline void os_drug_terms(const OsModel& m, int t, const double* conc, OsDrugTerms* d,
+                                OsOccupancyMemo* memo = nullptr) {
   const int n_drugs = (int)m.n_drugs();
   const double* emax = m.emax();
   const double* hill = m.hill();
@@ -45,7 +62,17 @@ OS_HD inline void os_drug_terms(const OsModel& m, int t, const double* conc, OsD
   const double* ic50 = m.ic50() + (int64_t)t * n_drugs;
   const double* ef = m.effect_factor() + (int64_t)t * n_drugs;
   for (int i = 0; i < n_drugs; ++i) {
-    d->f[i] = os_occupancy(conc[i] * cf[i], ic50[i], hill[i]);
+    const double c = conc[i] * cf[i];
+    if (memo == nullptr || !(c > 0.0)) {
+      d->f[i] = os_occupancy(c, ic50[i], hill[i]);
+    } else {
+      const double ratio = ic50[i] / c;  // os_occupancy, with the memo
+      if (memo->ratio[i] != ratio) {
+        memo->ratio[i] = ratio;
+        memo->f[i] = 1.0 / (1.0 + os_numpy_power(ratio, hill[i]));
+      }
+      d->f[i] = memo->f[i];
+    }
     d->effect[i] = emax[i] * ef[i] * d->f[i];
   }
 }

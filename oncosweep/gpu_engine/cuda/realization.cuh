@@ -56,7 +56,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
   int64_t counts[TMAX];
   int64_t next[TMAX];
   int64_t scratch[2 * TMAX];  // the exact step's cells between its two halves
-  double laws[2 * TMAX];      // the exact step's second-half laws
+  double laws[OS_LAW_STRIDE * TMAX];  // the exact step's cached laws (os_cache_law)
   double conc[OS_MAX_DRUGS];
   double auc[OS_MAX_DRUGS];
   double lane_conc[OS_MAX_DRUGS];
