@@ -124,10 +124,10 @@ def switch_integrals(xp: ModuleType, dr: Any, types: Any, activity: Any) -> Any:
     """(pairs, P) integral of the switching rate to each phenotype over the step:
     s_k dt + (s_k_on_drug - s_k) * A, with A (days) the integral of the drug activity (0
     without drug); the rate is linear in the activity (``hazards.py``)."""
-    switch = dr.switch_rate[types] * dr.dt
+    rate = dr.switch_rate[types]
+    switch = rate * dr.dt
     if dr.drug_sensitive_switching:
-        off = dr.switch_rate[types]
-        switch = switch + (dr.switch_rate_on_drug[types] - off) * activity[:, None]
+        switch = switch + (dr.switch_rate_on_drug[types] - rate) * activity[:, None]
     return switch
 
 

@@ -38,12 +38,12 @@ OS_HD inline void os_transitions(const OsModel& m, int t, double dt, double acti
   const int n_phen = (int)m.n_phenotypes();
   const int n_comp = (int)m.n_compartments();
   const double* s = m.switch_rate() + (int64_t)t * n_phen;
-  const double* s_on = m.switch_rate_on_drug() + (int64_t)t * n_phen;
-  const bool sensitive = m.drug_sensitive_switching();
-  for (int k = 0; k < n_phen; ++k) {
-    double v = s[k] * dt;
-    if (sensitive) v = v + (s_on[k] - s[k]) * activity;
-    tr->switch_integral[k] = v;
+  for (int k = 0; k < n_phen; ++k) tr->switch_integral[k] = s[k] * dt;
+  if (m.drug_sensitive_switching()) {
+    const double* s_on = m.switch_rate_on_drug() + (int64_t)t * n_phen;
+    for (int k = 0; k < n_phen; ++k) {
+      tr->switch_integral[k] = tr->switch_integral[k] + (s_on[k] - s[k]) * activity;
+    }
   }
   const double* migration_rate = m.migration_rate() + (int64_t)t * n_comp;
   for (int c = 0; c < n_comp; ++c) tr->migration_integral[c] = migration_rate[c] * dt;
@@ -126,6 +126,18 @@ OS_HD inline int64_t os_kendall_draw(OsDrawContext* ctx, uint32_t t, uint32_t ev
 #define OS_EVENT_SECOND_SWITCH_BASE 28u   // rng.EVENT_SECOND_SWITCH_BASE
 #define OS_EVENT_SECOND_MIGRATE_BASE 36u  // rng.EVENT_SECOND_MIGRATE_BASE
 
+// One target of os_thin: of the ``*cells`` still staying, those that leave with ``share`` (of
+// the ``*left`` probability mass still unassigned) by a conditional binomial; updates both and
+// returns the movers.
+OS_HD inline int64_t os_thin_move(OsDrawContext* ctx, uint32_t ut, uint32_t event, double share,
+                                  double* left, int64_t* cells) {
+  const double p = os_min(*left > 0.0 ? share / *left : 0.0, 1.0);
+  *left = *left - share;
+  const int64_t moved = os_draw(ctx, ut, event, *cells, p);
+  *cells -= moved;
+  return moved;
+}
+
 // kendall_step._thin: move ``cells`` of type t (transition hazard L = jumps.total > 0) to
 // each other phenotype, then each other compartment, by conditional binomials of
 // (L_k / L)(1 - exp(-scale L)); movers are added to ``moved_to``; returns the stayers.
@@ -141,22 +153,16 @@ OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t,
   const int own_phen = (int)m.phenotype()[t];
   for (int k = 0; k < n_phen; ++k) {
     if (k == own_phen) continue;
-    const double share = jumps.switch_integral[k] / total * leave;
-    const double p = os_min(left > 0.0 ? share / left : 0.0, 1.0);
-    left = left - share;
-    const int64_t moved = os_draw(ctx, ut, switch_base + (uint32_t)k, cells, p);
-    cells -= moved;
-    moved_to[t + (k - own_phen) * n_comp] += moved;
+    moved_to[t + (k - own_phen) * n_comp] +=
+        os_thin_move(ctx, ut, switch_base + (uint32_t)k, jumps.switch_integral[k] / total * leave,
+                     &left, &cells);
   }
   const int own_comp = (int)m.compartment()[t];
   for (int c = 0; c < n_comp; ++c) {
     if (c == own_comp) continue;
-    const double share = jumps.migration_integral[c] / total * leave;
-    const double p = os_min(left > 0.0 ? share / left : 0.0, 1.0);
-    left = left - share;
-    const int64_t moved = os_draw(ctx, ut, migrate_base + (uint32_t)c, cells, p);
-    cells -= moved;
-    moved_to[t + (c - own_comp)] += moved;
+    moved_to[t + (c - own_comp)] +=
+        os_thin_move(ctx, ut, migrate_base + (uint32_t)c,
+                     jumps.migration_integral[c] / total * leave, &left, &cells);
   }
   return cells;
 }
@@ -171,6 +177,19 @@ OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t,
 OS_HD inline void os_cache_law(const OsStepSpans& sp, double* law) {
   os_span_law(sp.second, &law[0], &law[1]);
   law[2] = sp.activity;
+}
+
+// The cached entries of type t (os_cache_law), its spans computed now if the step has not yet.
+OS_HD inline const double* os_cached_law(const OsModel& m, int t, double dt, const double* conc,
+                                         const double* infusion, const double* crowd,
+                                         OsOccupancyMemo* memo, double* laws) {
+  double* law = &laws[OS_LAW_STRIDE * t];
+  if (law[0] < 0.0) {
+    OsStepSpans sp;
+    os_step_spans(m, t, dt, conc, infusion, crowd, memo, &sp);
+    os_cache_law(sp, law);
+  }
+  return law;
 }
 
 // counts (T) -> next (T) after one exact step of ``dt`` days (the model's dt, or a sub-step
@@ -247,11 +266,7 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
   OsTransitions jumps;
   for (int t = 0; t < n_types; ++t) {
     if (once[t] <= 0) continue;
-    double* law = &laws[OS_LAW_STRIDE * t];
-    if (law[0] < 0.0) {
-      os_step_spans(m, t, dt, conc, infusion, crowd, memo, &sp);
-      os_cache_law(sp, law);
-    }
+    const double* law = os_cached_law(m, t, dt, conc, infusion, crowd, memo, laws);
     os_transitions(m, t, dt, law[2], &jumps);
     if (!(jumps.total > 0.0)) {
       mid[t] += once[t];
@@ -262,11 +277,7 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
   }
   for (int t = 0; t < n_types; ++t) {
     if (mid[t] <= 0) continue;
-    double* law = &laws[OS_LAW_STRIDE * t];
-    if (law[0] < 0.0) {
-      os_step_spans(m, t, dt, conc, infusion, crowd, memo, &sp);
-      os_cache_law(sp, law);
-    }
+    const double* law = os_cached_law(m, t, dt, conc, infusion, crowd, memo, laws);
     next[t] += os_birth_death_step(ctx->key, (uint32_t)t, OS_EVENT_KENDALL_SECOND, ctx->step,
                                    ctx->realization, mid[t], law[0], law[1], &ctx->nontrivial);
   }
