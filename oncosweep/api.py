@@ -19,9 +19,11 @@ from oncosweep.gpu_engine.backend import ResolvedBackend, resolve_backend
 from oncosweep.gpu_engine.compile import compile_scenario
 from oncosweep.gpu_engine.cpu_engine import check_threads
 from oncosweep.gpu_engine.dataset import to_dataset
+from oncosweep.gpu_engine.population import population_batch
 from oncosweep.gpu_engine.realization import run_engine
 from oncosweep.gpu_engine.record import EngineResult, concatenate_results
 from oncosweep.lowering.declaration import RESULTS
+from oncosweep.population_math import DRAWN_PREFIX
 from oncosweep.scenario import Scenario
 
 DEFAULT_BATCH = 8192
@@ -104,7 +106,8 @@ def simulate(
     # Pre-treatment outputs are identical under every strategy (common random numbers), so
     # they keep no strategy dimension; everything after treatment start gets one. Fixed by
     # design, never by comparing values (a dataset's structure must not depend on its data).
-    per_strategy = [name for name in parts[0].data_vars if name not in PRE_TREATMENT]
+    per_strategy = [name for name in parts[0].data_vars
+                    if name not in PRE_TREATMENT and not name.startswith(DRAWN_PREFIX)]
     merged = xr.concat(parts, dim="strategy", data_vars=per_strategy, coords="minimal",
                        compat="equals", combine_attrs="drop_conflicts")
     merged = merged.assign_coords(strategy=("strategy", np.array(names, dtype=str), {
@@ -116,6 +119,7 @@ def simulate(
 def _simulate_one(scenario, strategy, realizations, seed, start, point,
                   chosen: ResolvedBackend, batch, progress) -> Any:
     model = compile_scenario(scenario, strategy)
+    batch = population_batch(model, batch)  # a population's parameter blocks must fit
     runner = _runner(chosen)
     parts: list[EngineResult] = []
     bar = _progress_bar(realizations, progress, model.strategy)

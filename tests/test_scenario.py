@@ -87,7 +87,7 @@ def test_bad_configs_catalogue_is_large_and_unique() -> None:
             "empty_file",
             "<root>: the scenario is empty "
             "(expected a mapping with sections name, description, tumour, simulation, trace, "
-            "growth, immune, drugs, regimens, treatment, monitoring, strategies, sweep)",
+            "growth, immune, drugs, regimens, treatment, monitoring, strategies, population, sweep)",
         ),
         ("yaml_syntax_error", "<yaml>: line 5, column 13: expected ',' or ']', but got ':'"),
         (
@@ -364,4 +364,7 @@ def test_json_schema() -> None:
     assert {"tumour", "simulation", "trace"} <= set(schema["properties"])
     switching = schema["$defs"]["Switching"]
     assert "from" in switching["properties"] and "from_" not in switching["properties"]
-    assert schema["$defs"]["Locus"]["properties"]["mutation_rate"]["maximum"] == 1
+    rate = schema["$defs"]["Locus"]["properties"]["mutation_rate"]
+    assert rate["anyOf"][0]["maximum"] == 1  # a number in [0, 1] ...
+    assert rate["anyOf"][1] == {"$ref": "#/$defs/Distribution"}  # ... or a distribution
+    assert "anyOf" not in schema["$defs"]["Simulation"]["properties"]["dt"]  # the protocol

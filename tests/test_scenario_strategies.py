@@ -217,7 +217,7 @@ def test_json_schema_has_strategies_and_monitoring() -> None:
     assert {"monitoring", "strategies"} <= set(schema["properties"])
     assert "discriminator" in str(schema["properties"]["strategies"])
     ctdna = schema["$defs"]["CtDNA"]["properties"]
-    assert ctdna["depth"]["minimum"] == 1
+    assert ctdna["depth"]["anyOf"][0]["minimum"] == 1  # a count >= 1, or a distribution
     assert schema["$defs"]["Adaptive"]["properties"]["frac_off"]["exclusiveMaximum"] == 1
 
 

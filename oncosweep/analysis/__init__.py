@@ -14,6 +14,11 @@ from typing import Any
 from oncosweep.analysis import accessor as _accessor  # noqa: F401 - registers ds.oncosweep
 from oncosweep.analysis.probability import ProportionCI, probabilities, proportion_ci
 from oncosweep.analysis.robustness import rank_strategies, robustness, robustness_criteria
+from oncosweep.analysis.stratify import (
+    benefit_by_parameter,
+    drawn_parameters,
+    stratified_survival,
+)
 from oncosweep.analysis.summary import summarize, summarize_sweep
 from oncosweep.analysis.survival import (
     KMCurve,
@@ -32,17 +37,21 @@ _LAZY = {
     "plot_heatmap": "oncosweep.analysis.plots",
     "plot_ctdna_lead": "oncosweep.analysis.plots",
     "plot_burden": "oncosweep.analysis.plots",
+    "plot_benefit": "oncosweep.analysis.stratify",
     "build_report": "oncosweep.analysis.report",
 }
 
 __all__ = [
     "KMCurve",
     "ProportionCI",
+    "benefit_by_parameter",
     "build_report",
     "compare_strategies",
+    "drawn_parameters",
     "km_curve",
     "logrank",
     "median_survival",
+    "plot_benefit",
     "plot_burden",
     "plot_ctdna_lead",
     "plot_heatmap",
@@ -54,6 +63,7 @@ __all__ = [
     "rmst",
     "robustness",
     "robustness_criteria",
+    "stratified_survival",
     "summarize",
     "summarize_sweep",
     "survival_curves",

@@ -19,6 +19,7 @@ import xarray as xr
 # (``robustness``), so attribute access on the package would find the function.
 probability = importlib.import_module("oncosweep.analysis.probability")
 robustness = importlib.import_module("oncosweep.analysis.robustness")
+stratify = importlib.import_module("oncosweep.analysis.stratify")
 survival = importlib.import_module("oncosweep.analysis.survival")
 
 
@@ -73,3 +74,23 @@ class OncosweepAccessor:
                                  higher_is_better=higher_is_better, n_boot=n_boot, seed=seed,
                                  tau=tau)
         return robustness.rank_strategies(robust, criterion=criterion, z=z)
+
+    def stratified_survival(self, parameter: str, *, quantiles: int = 4,
+                            endpoint: str = "progression", tau: float | None = None,
+                            level: float = 0.95) -> xr.Dataset:
+        """Survival and cure by quantile stratum of a drawn parameter:
+        :func:`~oncosweep.analysis.stratify.stratified_survival`."""
+        return stratify.stratified_survival(self._ds, parameter, quantiles=quantiles,
+                                            endpoint=endpoint, tau=tau, level=level)
+
+    def benefit_by_parameter(self, parameter: str, *, reference: str, strategy: str,
+                             metric: str = "rmst", bins: int = 5,
+                             endpoint: str = "progression", tau: float | None = None,
+                             level: float = 0.95, n_boot: int = 1000,
+                             seed: int = 0) -> xr.Dataset:
+        """Benefit of a strategy over a reference by a drawn parameter:
+        :func:`~oncosweep.analysis.stratify.benefit_by_parameter`."""
+        return stratify.benefit_by_parameter(self._ds, parameter, reference=reference,
+                                             strategy=strategy, metric=metric, bins=bins,
+                                             endpoint=endpoint, tau=tau, level=level,
+                                             n_boot=n_boot, seed=seed)

@@ -5,9 +5,11 @@ sheet in a ``<style>`` element, no scripts, no external URLs or fonts, so it ope
 and can be mailed or archived as is. Contents: the run (realizations, seed, backend, config
 hash), the sweep axes and their values, survival tables (Kaplan–Meier medians and RMST of
 progression and death), log-rank comparisons, outcome probabilities, the robustness ranking
-of strategies (ties marked), the figures of :mod:`oncosweep.analysis.plots`, the scenario
-YAML and the versions. A section whose data the dataset lacks (e.g. no traced realizations,
-no ctDNA monitoring, a single strategy) says so instead of failing.
+of strategies (ties marked), outcome by patient characteristics (only when parameters are
+drawn per realization: :mod:`~oncosweep.analysis.stratify`), the figures of
+:mod:`oncosweep.analysis.plots`, the scenario YAML and the versions. A section whose data the
+dataset lacks (e.g. no traced realizations, no ctDNA monitoring, a single strategy) says so
+instead of failing.
 
 This module writes the sections; the source is opened by :mod:`~oncosweep.analysis.source`,
 the HTML building blocks are in :mod:`~oncosweep.analysis.markup` and the versions in
@@ -46,6 +48,7 @@ from oncosweep.analysis.provenance import recorded_backend, versions
 from oncosweep.analysis.robustness import CRITERIA, METRICS, rank_strategies, robustness
 from oncosweep.analysis.selection import axis_index, plain, sweep_axes
 from oncosweep.analysis.source import open_source
+from oncosweep.analysis.stratify import drawn_parameters, plot_benefit, stratified_survival
 from oncosweep.analysis.survival import compare_strategies, survival_table
 
 __all__ = ["build_report", "recorded_backend", "versions"]
@@ -310,6 +313,63 @@ def _robustness_section(ds: Any, options: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _patients_section(ds: Any, options: dict[str, Any]) -> str:
+    level, axes = options["level"], sweep_axes(ds)
+    first = ds.isel(dict.fromkeys(axes, 0))
+    where = ", ".join(f"{a} = {plain(first[a].values)}" for a in axes)
+    strategies = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else []
+    out = ['<h2 id="patients">Outcome by patient characteristics</h2>',
+           '<p class="note">Model parameters drawn per realization (virtual patients; every '
+           "strategy sees the same patients)"
+           + (f", at the first sweep point ({escape(where)})" if where else "")
+           + ". Time to progression per quartile of each drawn parameter among detected "
+           f"tumours; median with its {level:.0%} interval (NR: not reached), RMST to tau "
+           f"± SE, cure with its {level:.0%} Wilson interval.</p>"]
+    for name in drawn_parameters(ds):
+        path = ds[name].attrs.get("parameter", name)
+        units = ds[name].attrs.get("units", "")
+        out.append(f"<h3>{escape(path)}"
+                   + (f" ({escape(units)})" if units else "") + "</h3>")
+        try:
+            table = stratified_survival(first, name, tau=options["tau"], level=level)
+        except ValueError as exc:
+            out.append(missing(f"not available: {exc}"))
+            continue
+        header, rows = group_rows(table, [d for d in ("stratum", "strategy")
+                                          if d in table.dims], [
+            ("range", lambda t: f"{float(t['stratum_lower']):.3g} – "
+                                f"{float(t['stratum_upper']):.3g}"),
+            ("n", lambda t: str(int(t["n"]))),
+            ("events", lambda t: str(int(t["events"]))),
+            ("median (days)", lambda t: f"{days(t['median'], 'NR')} "
+                                        f"({days(t['median_lower'], 'NR')} – "
+                                        f"{days(t['median_upper'], 'NR')})"),
+            (f"RMST to {table.attrs['tau_days']:g} d (days)",
+             lambda t: f"{float(t['rmst']):.1f} ± {float(t['rmst_se']):.1f}"),
+            ("cure", lambda t: f"{num(t['cure'])} ({num(t['cure_lower'])}–"
+                               f"{num(t['cure_upper'])})"),
+        ])
+        out.append(html_table(header, rows, text_columns=len(header) - 5))
+        if len(strategies) < 2:
+            continue
+        caption = (f"Difference in RMST of progression (to tau) from {strategies[0]} per "
+                   f"quintile of {path}, at each quintile's median value; shaded: pointwise "
+                   f"{level:.0%} paired-bootstrap percentile band ({options['n_boot']} "
+                   f"replicates, seed {options['seed']}); heterogeneity: Cochran's Q test "
+                   "that the difference is the same in every quintile.")
+        try:
+            image = png(plot_benefit(first, name, tau=options["tau"], level=level,
+                                     n_boot=options["n_boot"], seed=options["seed"]),
+                        dpi=options["dpi"])
+            figure = ReportFigure(f"fig-benefit-{name}", f"Benefit over {strategies[0]} by "
+                                  f"{path}", caption, image)
+        except ValueError as exc:
+            figure = ReportFigure(f"fig-benefit-{name}", f"Benefit by {path}", caption, None,
+                                  f"not available: {exc}")
+        out.append(figure_html(figure))
+    return "".join(out)
+
+
 def _figures(ds: Any, options: dict[str, Any]) -> list[ReportFigure]:
     from oncosweep.analysis import plots  # noqa: PLC0415
 
@@ -404,6 +464,9 @@ def _page(ds: Any, where: str, options: dict[str, Any]) -> str:
         _probability_section(ds, options),
         _robustness_section(ds, options),
     ]
+    patients = bool(drawn_parameters(ds))
+    if patients:
+        sections.append(_patients_section(ds, options))
     figures = _figures(ds, options)
     sections.append('<h2 id="figures">Figures</h2>' + "".join(map(figure_html, figures)))
     sections.append('<h2 id="config">Scenario</h2>' + (
@@ -414,6 +477,7 @@ def _page(ds: Any, where: str, options: dict[str, Any]) -> str:
                     + html_table(["package", "version"], version_rows, text_columns=2))
     contents = [("run", "Run"), ("axes", "Sweep axes"), ("survival", "Survival"),
                 ("probabilities", "Probabilities"), ("robustness", "Robustness ranking"),
+                *([("patients", "Outcome by patient characteristics")] if patients else []),
                 ("figures", "Figures"), ("config", "Scenario"), ("versions", "Versions")]
     nav = "".join(f'<li><a href="#{a}">{escape(t)}</a></li>' for a, t in contents)
     nav += "".join(f'<li><a href="#{escape(f.anchor)}">{escape(f.title)}</a></li>' for f in figures)

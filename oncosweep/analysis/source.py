@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from oncosweep.population_math import DRAWN_PREFIX
+
 __all__ = ["VARIABLES", "open_source"]
 
 #: the per-realization and traced variables the report reads (others are not loaded)
@@ -75,4 +77,5 @@ def open_source(source: Any) -> tuple[Any, str]:
         if name not in ds:
             raise ValueError(f"source: {where}: not a result dataset (no variable {name!r})")
     keep = [name for name in VARIABLES if name in ds]
+    keep += [name for name in ds.data_vars if str(name).startswith(DRAWN_PREFIX)]
     return ds[keep].compute(), where

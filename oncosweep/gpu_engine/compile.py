@@ -9,14 +9,17 @@ the same code the numpy engine steps with.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from oncosweep.gpu_engine.derived import SIZE_VALUES
 from oncosweep.gpu_engine.rates import DeviceRates, pair_rates
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import COMBINATION, GROWTH_LAW, STRATEGY_KIND
 from oncosweep.lowering.lower import lower
+from oncosweep.lowering.population import plan_population
 
 if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario import Scenario
@@ -31,10 +34,21 @@ STRATEGY_KINDS = STRATEGY_KIND.choices
 
 def compile_scenario(scenario: Scenario, strategy: str | None = None) -> CompiledModel:
     """Compile a validated :class:`oncosweep.Scenario` into engine arrays for one strategy
-    (``strategy``: its name; default the first, or none without treatment)."""
+    (``strategy``: its name; default the first, or none without treatment). A scenario with
+    a ``population`` gives the model of its reference values carrying the population's plan
+    (:mod:`oncosweep.lowering.population`); the resistance classification is that of the
+    reference values."""
     model = lower(scenario, strategy)
-    return model.replace(resistant=resistant_genotypes(model, model.steady_exposure),
-                         regimen_resists=_regimen_resists(model))
+    model = model.replace(resistant=resistant_genotypes(model, model.steady_exposure),
+                          regimen_resists=_regimen_resists(model))
+    plan = plan_population(scenario, strategy, model)
+    for parameter in plan.parameters if plan is not None else ():
+        for effect in parameter.effects:
+            if effect.field in SIZE_VALUES:
+                raise ValueError(f"{parameter.path}: cannot vary from realization to "
+                                 f"realization (it sets the model's {effect.field}, which "
+                                 "sizes the outputs: the same for every realization)")
+    return model.with_population(plan)
 
 
 def _net_growth(model: CompiledModel, cell_types: np.ndarray, conc: np.ndarray) -> np.ndarray:
@@ -76,3 +90,74 @@ def _regimen_resists(model: CompiledModel) -> np.ndarray:
         if refs.size:
             out[r] = _net_growth(model, refs, mean_conc) > 0
     return out
+
+
+_PER_TYPE = ("birth_rate", "death_rate", "immune_kill", "switch_rate", "switch_rate_on_drug",
+             "migration_rate", "group", "conc_factor", "ic50", "effect_factor")
+CLASSIFICATION_INPUTS = frozenset((*_PER_TYPE, "emax", "hill", "half_life", "steady_exposure",
+                                   "regimen_bolus", "regimen_infusion", "dt"))
+"""The model fields the resistance classification is formed from."""
+
+
+def classify_rows(model: CompiledModel, rows: dict[str, np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(resistant (R, T, D), regimen_resists (R, Rg, V)): the resistance classification of R
+    variants of ``model`` whose fields ``rows`` (name -> (R, *shape)) differ, formed at once by
+    the same rates (:func:`pair_rates`) as for one model: each (variant, cell type) is one
+    pair of an expanded rate table."""
+    count = next(iter(rows.values())).shape[0]
+    n_types, n_drugs = model.n_types, model.n_drugs
+
+    def field(name: str) -> np.ndarray:
+        if name in rows:
+            return np.asarray(rows[name])
+        value = np.asarray(getattr(model, name))
+        return np.broadcast_to(value, (count, *value.shape))
+
+    per_type = {name: np.ascontiguousarray(field(name)).reshape(count * n_types,
+                                                               *field(name).shape[2:])
+                for name in _PER_TYPE}
+
+    def per_drug(name: str, repeat: int) -> tuple[Any, ...]:
+        """A drug parameter per pair of ``repeat`` pairs per variant (plain numbers where it
+        does not vary, so the arithmetic is the one model's)."""
+        if name not in rows:
+            return tuple(float(v) for v in getattr(model, name))
+        return tuple(np.repeat(field(name)[:, d], repeat) for d in range(n_drugs))
+
+    immune = per_type["immune_kill"]
+    dr = DeviceRates(dt=model.dt, growth_law=model.growth_law, combination=model.combination,
+                     has_immune=bool(np.any(immune > 0)), drug_sensitive_switching=False,
+                     drug_kill=tuple(bool(k) for k in model.drug_kill),
+                     emax=per_drug("emax", 1), hill=per_drug("hill", 1), **per_type)
+
+    def net_growth(refs: np.ndarray, conc: np.ndarray) -> np.ndarray:
+        """(R, len(refs)) net growth of the reference types at per-variant concentrations
+        ``conc`` (R, D)."""
+        types = (np.arange(count)[:, None] * n_types + refs[None, :]).reshape(-1)
+        lanes = np.arange(types.size)
+        pair_conc = np.repeat(conc, refs.size, axis=0)
+        rates = pair_rates(np, replace(dr, emax=per_drug("emax", refs.size),
+                                       hill=per_drug("hill", refs.size)),
+                           lanes, types, pair_conc, None)
+        return (rates.p_birth - rates.p_die).reshape(count, refs.size)
+
+    refs = np.array([_reference_type(model, int(g)) for g in model.genotype], dtype=np.int64)
+    resistant = np.zeros((count, n_types, n_drugs), dtype=bool)
+    exposure = field("steady_exposure")
+    for d in range(n_drugs):
+        alone = np.zeros((count, n_drugs))
+        alone[:, d] = exposure[:, d]
+        resistant[:, :, d] = net_growth(refs, alone) > 0
+    horizon_days = max(model.horizon_steps * model.dt, model.dt)
+    k = np.log(2.0) / field("half_life")
+    variants = np.array([_reference_type(model, 1 << int(v)) for v in model.ctdna_loci],
+                        dtype=np.int64)
+    n_regimens = len(model.regimen_names)
+    resists = np.zeros((count, n_regimens, variants.size), dtype=bool)
+    bolus, infusion = field("regimen_bolus"), field("regimen_infusion")
+    for r in range(n_regimens):
+        mean_conc = bolus[:, r].sum(axis=1) / (k * horizon_days) + infusion[:, r] / k
+        if variants.size:
+            resists[:, r] = net_growth(variants, mean_conc) > 0
+    return resistant, resists

@@ -33,6 +33,7 @@ from oncosweep.gpu_engine.layout import (
     layout,
     pack_model,
 )
+from oncosweep.gpu_engine.population import population_blocks
 from oncosweep.gpu_engine.record import EngineResult, allocate_raw, finish, trace_rows
 from oncosweep.limits import TYPE_CAPACITIES
 from oncosweep.lowering.compiled import CompiledModel
@@ -73,9 +74,9 @@ def library(type_capacity: int) -> ctypes.CDLL:
     lib.os_host_layout.argtypes = [ctypes.c_int]
     lib.os_host_simulate.restype = ctypes.c_int
     lib.os_host_simulate.argtypes = [
-        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64,
-        ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
-        ctypes.c_void_p, ctypes.c_void_p]
+        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint32,
+        ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
+        ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
     lists = layout()
     expected = (int_header_size(), len(lists["OS_FLOAT_SCALARS"]), len(lists["OS_OUTPUTS"]),
                 len(lists["OS_STATS"]), type_capacity, MAX_KERNEL_LOCI)
@@ -133,6 +134,7 @@ def run_cpu(
     key = rng.make_key(seed, point)
     packed = pack_model(model)
     lib = library(packed.type_capacity)
+    blocks = population_blocks(model, packed, seed, start, realizations)
     traced, rows = trace_rows(model, start, realizations)
     outputs = allocate_raw(np, model, realizations, traced.size)
     addresses = np.array([a.ctypes.data for a in outputs.values()], dtype=np.uint64)
@@ -141,8 +143,9 @@ def run_cpu(
     cancel = np.zeros(1, dtype=np.int64)
 
     def call() -> None:  # ctypes releases the GIL for the whole foreign call
-        lib.os_host_simulate(packed.fparams.ctypes.data, packed.iparams.ctypes.data, key[0],
-                             key[1], start, realizations, rows.ctypes.data,
+        lib.os_host_simulate(blocks.fparams.ctypes.data, blocks.iparams.ctypes.data,
+                             blocks.f_stride, blocks.i_stride,
+                             key[0], key[1], start, realizations, rows.ctypes.data,
                              addresses.ctypes.data, stats.ctypes.data, threads,
                              done.ctypes.data, cancel.ctypes.data)
 
@@ -158,7 +161,8 @@ def run_cpu(
         worker.join()
         raise
     named = dict(zip(layout()["OS_STATS"], (int(v) for v in stats), strict=True))
-    return finish(model, outputs, start=start, traced=traced, rows=rows, stats={
+    return finish(model, outputs, start=start, traced=traced, rows=rows,
+                  substeps=blocks.substeps, resistant=blocks.resistant, stats={
         "iterations": named["iterations"],
         "lane_steps": named["lane_steps"],
         "logical_draws": named["lane_steps"] * int(model.draws_per_type_step.sum()),

@@ -12,6 +12,7 @@ import numpy as np
 
 from oncosweep._version import __version__
 from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.population import draw_values
 from oncosweep.gpu_engine.record import EngineResult
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import COORDINATES, RESULTS
@@ -45,6 +46,7 @@ def to_dataset(
         "time": np.arange(model.n_trace_times) * model.trace_every_steps * model.dt,
         "visit": np.arange(model.n_visits) * model.visit_steps * model.dt,
     }
+    variables.update(drawn_variables(model, seed, result.realization))
     coords = {c.name: (c.name, values[c.name], c.attrs) for c in COORDINATES}
     attrs = {
         "format": DATASET_FORMAT,
@@ -61,3 +63,22 @@ def to_dataset(
         "dt_days": model.dt,
     }
     return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def drawn_variables(model: CompiledModel, seed: int, realization: np.ndarray
+                    ) -> dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]]:
+    """name -> (dims, values, attrs) of each population parameter's drawn values for the
+    given realizations (``drawn_<path>``, dims ``realization``); {} without a population."""
+    plan = model.population
+    if plan is None or not plan.parameters:
+        return {}
+    realization = np.asarray(realization, dtype=np.int64)
+    if realization.size and np.all(np.diff(realization) == 1):
+        values = draw_values(plan, seed, int(realization[0]), realization.size)
+    else:
+        values = np.array([draw_values(plan, seed, int(r), 1)[0] for r in realization]
+                          ).reshape(realization.size, len(plan.parameters))
+    return {p.name: (("realization",), values[:, k], {
+        "long_name": f"drawn {p.path}", "parameter": p.path, "units": p.units,
+        "distribution": p.describe, "reference_value": p.reference})
+        for k, p in enumerate(plan.parameters)}

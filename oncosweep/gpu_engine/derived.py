@@ -10,6 +10,7 @@ both engines start from the same doubles.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -20,36 +21,84 @@ from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import PARAMETERS
 
 
-def derived_parameters(model: CompiledModel) -> dict[str, Any]:
-    """name -> value of every derived parameter of ``model``."""
-    sigma = math.sqrt(math.log1p(model.imaging_cv**2))
-    decay = StepDecay.from_half_lives(model.half_life, model.dt)
-    values = {
+def _sizes(model: CompiledModel) -> dict[str, Any]:
+    return {
         "n_types": model.n_types, "n_loci": model.n_loci, "n_phenotypes": model.n_phenotypes,
         "n_compartments": model.n_compartments, "n_groups": len(model.carrying_capacity),
         "n_drugs": model.n_drugs, "n_regimens": len(model.regimen_names),
         "n_lines": len(model.lines), "n_dose_levels": len(model.dose_levels),
         "n_ctdna": len(model.ctdna_loci), "n_trace_times": model.n_trace_times,
         "n_visits": model.n_visits,
-        "has_immune": bool(np.any(model.immune_kill > 0)),
-        "drug_sensitive_switching": bool(np.any(model.switch_rate_on_drug
-                                                != model.switch_rate)),
-        "imaging_noise": model.imaging_cv > 0,
-        "imaging_sigma": sigma, "imaging_half_var": 0.5 * sigma * sigma,
-        "half_shed": 0.5 * model.shed_per_death, "ctdna_depth_f": float(model.ctdna_depth),
-        "log_capacity": np.log(model.carrying_capacity),
+    }
+
+
+def _imaging(model: CompiledModel) -> dict[str, Any]:
+    sigma = math.sqrt(math.log1p(model.imaging_cv**2))
+    return {"imaging_noise": model.imaging_cv > 0, "imaging_sigma": sigma,
+            "imaging_half_var": 0.5 * sigma * sigma}
+
+
+def _pharmacokinetics(model: CompiledModel) -> dict[str, Any]:
+    decay = StepDecay.from_half_lives(model.half_life, model.dt)
+    node_decay, node_infusion = quadrature_nodes(model.half_life, model.dt, KENDALL_PIECES)
+    return {
         "pk_decay": decay.decay, "pk_half_decay": decay.half_decay,
         "pk_infusion_end": decay.infusion_end, "pk_infusion_mid": decay.infusion_mid,
         "pk_auc_bolus": decay.auc_bolus, "pk_auc_infusion": decay.auc_infusion,
+        "pk_node_decay": node_decay, "pk_node_infusion": node_infusion,
     }
-    values["pk_node_decay"], values["pk_node_infusion"] = quadrature_nodes(
-        model.half_life, model.dt, KENDALL_PIECES)
-    values["detection_substeps"], values["detection_near"] = detection_substeps(model)
-    values["mutation_any"], values["mutation_first"] = mutation_split(model.genotype,
-                                                                      model.mutation_rate)
-    declared = {p.name for p in PARAMETERS if p.record == "derived"}
-    if set(values) != declared:  # pragma: no cover - a developer error
-        raise RuntimeError(f"derived parameters {sorted(values)} != declared {sorted(declared)}")
+
+
+def _detection(model: CompiledModel) -> dict[str, Any]:
+    substeps, near = detection_substeps(model)
+    return {"detection_substeps": substeps, "detection_near": near}
+
+
+def _mutation(model: CompiledModel) -> dict[str, Any]:
+    any_new, first = mutation_split(model.genotype, model.mutation_rate)
+    return {"mutation_any": any_new, "mutation_first": first}
+
+
+SIZE_INPUTS = ("labels", "mutation_rate", "carrying_capacity", "drug_names", "regimen_names",
+               "lines", "dose_levels", "ctdna_loci", "horizon_steps", "trace_every_steps",
+               "visit_steps")
+"""The fields the sizes of the model (and of its outputs) are formed from."""
+SIZE_VALUES = ("horizon_steps", "trace_every_steps", "visit_steps")
+"""Those of :data:`SIZE_INPUTS` whose values, not only their lengths, set sizes (the number
+of trajectory samples and of clinic visits): the same for every realization."""
+
+DERIVED_GROUPS: tuple[tuple[tuple[str, ...], Callable[[CompiledModel], dict[str, Any]]], ...] = (
+    (SIZE_INPUTS, _sizes),
+    (("immune_kill",), lambda m: {"has_immune": bool(np.any(m.immune_kill > 0))}),
+    (("switch_rate", "switch_rate_on_drug"), lambda m: {
+        "drug_sensitive_switching": bool(np.any(m.switch_rate_on_drug != m.switch_rate))}),
+    (("imaging_cv",), _imaging),
+    (("shed_per_death",), lambda m: {"half_shed": 0.5 * m.shed_per_death}),
+    (("ctdna_depth",), lambda m: {"ctdna_depth_f": float(m.ctdna_depth)}),
+    (("carrying_capacity",), lambda m: {"log_capacity": np.log(m.carrying_capacity)}),
+    (("half_life", "dt"), _pharmacokinetics),
+    (("birth_rate", "death_rate", "scheme", "dt"), _detection),
+    (("genotype", "mutation_rate"), _mutation),
+)
+"""(the model fields a group of derived parameters is formed from, the function forming
+them): a model whose fields differ from another's only outside a group's inputs has the
+same values of that group (how a population re-forms only what its draws move)."""
+
+
+def derived_parameters(model: CompiledModel, moved: Iterable[str] | None = None
+                       ) -> dict[str, Any]:
+    """name -> value of every derived parameter of ``model``; with ``moved`` (field names),
+    only of the groups formed from some of those fields."""
+    values: dict[str, Any] = {}
+    wanted = None if moved is None else set(moved)
+    for inputs, form in DERIVED_GROUPS:
+        if wanted is None or wanted.intersection(inputs):
+            values.update(form(model))
+    if wanted is None:
+        declared = {p.name for p in PARAMETERS if p.record == "derived"}
+        if set(values) != declared:  # pragma: no cover - a developer error
+            raise RuntimeError(f"derived parameters {sorted(values)} != declared "
+                               f"{sorted(declared)}")
     return values
 
 

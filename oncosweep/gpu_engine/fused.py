@@ -19,6 +19,7 @@ import numpy as np
 
 from oncosweep.gpu_engine import cuda_build, rng
 from oncosweep.gpu_engine.layout import PackedModel, layout, pack_model
+from oncosweep.gpu_engine.population import population_blocks
 from oncosweep.gpu_engine.record import (
     EngineResult,
     allocate_raw,
@@ -86,8 +87,7 @@ def run_fused(
     key = rng.make_key(seed, point)
     packed = pack_model(model)
     function = kernel(packed)
-    fparams = cupy.asarray(packed.fparams)
-    iparams = cupy.asarray(packed.iparams)
+    params = population_blocks(model, packed, seed, start, realizations)
     draws_per_step = int(model.draws_per_type_step.sum())
     parts: list[EngineResult] = []
     for first in range(start, start + realizations, MAX_LANES_PER_LAUNCH):
@@ -99,17 +99,24 @@ def run_fused(
         stats = cupy.zeros(len(layout()["OS_STATS"]), dtype=cupy.uint64)
         rows_device = cupy.asarray(rows)
         blocks = (count + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+        lanes = slice(first - start, first - start + count)
+        fparams = cupy.asarray(params.fparams[lanes] if params.f_stride else params.fparams)
+        iparams = cupy.asarray(params.iparams[lanes] if params.i_stride else params.iparams)
         cupy.cuda.Device().synchronize()
         began = time.perf_counter()
         function((blocks,), (THREADS_PER_BLOCK,), (
-            fparams, iparams, np.uint32(key[0]), np.uint32(key[1]), np.uint64(first),
-            np.int64(count), rows_device, addresses, stats))
+            fparams, iparams, np.int64(params.f_stride), np.int64(params.i_stride),
+            np.uint32(key[0]), np.uint32(key[1]), np.uint64(first), np.int64(count),
+            rows_device, addresses, stats))
         cupy.cuda.Device().synchronize()
         seconds = time.perf_counter() - began
         host = {name: cupy.asnumpy(array) for name, array in outputs.items()}
         named = dict(zip(layout()["OS_STATS"], (int(v) for v in cupy.asnumpy(stats)),
                          strict=True))
-        parts.append(finish(model, host, start=first, traced=traced, rows=rows, stats={
+        substeps = None if params.substeps is None else params.substeps[lanes]
+        resistant = None if params.resistant is None else params.resistant[lanes]
+        parts.append(finish(model, host, start=first, traced=traced, rows=rows,
+                            substeps=substeps, resistant=resistant, stats={
             "iterations": named["iterations"],
             "lane_steps": named["lane_steps"],
             "logical_draws": named["lane_steps"] * draws_per_step,

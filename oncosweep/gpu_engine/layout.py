@@ -74,6 +74,43 @@ def check_capacity(model: CompiledModel, values: dict[str, Any] | None = None
     return fitting[0], model.n_loci
 
 
+def packed_slots(packed: PackedModel) -> dict[str, tuple[str, int, int]]:
+    """name -> (buffer "f" or "i", first index, size) of every packed parameter in
+    ``packed``'s buffers (the offsets of the arrays are the ones the kernel reads)."""
+    lists = kernel_lists()
+    header = list(lists["OS_INT_SCALARS"])
+    out = {name: ("i", k, 1) for k, name in enumerate(header)}
+    out.update({name: ("f", k, 1) for k, name in enumerate(lists["OS_FLOAT_SCALARS"])})
+    offsets = packed.iparams[len(header):int_header_size()]
+    arrays = [("f", n) for n in lists["OS_FLOAT_ARRAYS"]] + [("i", n) for n in
+                                                             lists["OS_INT_ARRAYS"]]
+    ends = {"f": packed.fparams.size, "i": packed.iparams.size}
+    for k, (buffer, name) in enumerate(arrays):
+        later = [int(offsets[j]) for j in range(k + 1, len(arrays)) if arrays[j][0] == buffer]
+        end = later[0] if later else ends[buffer]
+        out[name] = (buffer, int(offsets[k]), end - int(offsets[k]))
+    return out
+
+
+def write_packed(fparams: np.ndarray, iparams: np.ndarray,
+                 slots: dict[str, tuple[str, int, int]], values: dict[str, Any]) -> None:
+    """Write the packed parameters ``values`` (name -> value, as :func:`parameter_values`
+    gives them; names that are not packed are skipped) into the buffers in place."""
+    for name, value in values.items():
+        if name not in slots:
+            continue
+        buffer, first, size = slots[name]
+        if size == 1 and not np.ndim(value):
+            if buffer == "i":
+                iparams[first] = int(_scalar(name, value))
+            else:
+                fparams[first] = float(value)
+        elif buffer == "i":
+            iparams[first:first + size] = np.asarray(value).astype(np.int64).reshape(-1)
+        else:
+            fparams[first:first + size] = np.asarray(value, dtype=np.float64).reshape(-1)
+
+
 def pack_model(model: CompiledModel) -> PackedModel:
     """The model's two parameter buffers (layout.cuh) and its kernel capacities."""
     values = parameter_values(model)

@@ -72,6 +72,9 @@ def run_engine(
 ) -> EngineResult:
     """Simulate realizations ``start .. start + realizations - 1`` of ``model``.
 
+    A model carrying a population (``model.population``) runs each realization on its drawn
+    parameters (:mod:`oncosweep.gpu_engine.population`).
+
     ``on_iteration(it, active)`` is called after every iteration (progress reporting).
     ``count_draws`` also counts the draws that needed random numbers (benchmarks; it costs a
     reduction per draw). ``stats["logical_draws"]`` counts every (realization, step, cell type,
@@ -82,6 +85,12 @@ def run_engine(
     if start < 0 or start + realizations > 2**64:
         raise ValueError(f"start: must be in [0, 2**64 - realizations], got {start}")
     key = rng.make_key(seed, point)
+    if model.population is not None:  # each run of equal draws on its own model
+        from oncosweep.gpu_engine.population import run_by_values  # noqa: PLC0415
+
+        return run_by_values(run_engine, model, realizations=realizations, seed=seed,
+                             start=start, point=point, xp=xp, on_iteration=on_iteration,
+                             count_draws=count_draws)
     if xp is np:
         tune_allocator()
     dm = DeviceModel.from_model(model, xp)

@@ -66,9 +66,13 @@ def trace_rows(model: CompiledModel, start: int, count: int) -> tuple[np.ndarray
 
 
 def finish(model: CompiledModel, raw: dict[str, np.ndarray], *, start: int,
-           traced: np.ndarray, rows: np.ndarray, stats: dict[str, int]) -> EngineResult:
+           traced: np.ndarray, rows: np.ndarray, stats: dict[str, int],
+           substeps: np.ndarray | None = None, resistant: np.ndarray | None = None
+           ) -> EngineResult:
     """The EngineResult of a chunk from its raw record (host arrays; ``rows``: each lane's
-    trace row or -1). A realization whose status is not 0 raises RuntimeError."""
+    trace row or -1; ``substeps`` (lanes) and ``resistant`` (lanes, T, D): each lane's
+    detection sub-step count and resistance classification where a population varies them,
+    else the model's). A realization whose status is not 0 raises RuntimeError."""
     status = raw["status"]
     bad = np.nonzero(status != 0)[0]
     if bad.size:
@@ -86,7 +90,8 @@ def finish(model: CompiledModel, raw: dict[str, np.ndarray], *, start: int,
     dt = model.dt
     since_start = (end_it - detect_it) * dt
     cells_at_start = np.where(detected[:, None], raw["cells_at_detection"], 0)
-    resistant_at_start = ((cells_at_start > 0)[:, :, None] & model.resistant[None]).any(axis=1)
+    classes = model.resistant[None] if resistant is None else resistant
+    resistant_at_start = ((cells_at_start > 0)[:, :, None] & classes).any(axis=1)
 
     def days(it: np.ndarray) -> np.ndarray:
         return np.where(it >= 0, (it - detect_it) * dt, np.nan)
@@ -98,7 +103,8 @@ def finish(model: CompiledModel, raw: dict[str, np.ndarray], *, start: int,
     return EngineResult(
         realization=np.arange(start, start + detected.shape[0], dtype=np.int64),
         detected=detected,
-        time_to_detection=np.where(detected, _detection_days(model, raw, detect_it), np.nan),
+        time_to_detection=np.where(detected, _detection_days(model, raw, detect_it, substeps),
+                                   np.nan),
         restarts=raw["restarts"],
         cells_at_detection=raw["cells_at_detection"],
         cells_at_start=cells_at_start,
@@ -125,11 +131,11 @@ def finish(model: CompiledModel, raw: dict[str, np.ndarray], *, start: int,
 
 
 def _detection_days(model: CompiledModel, raw: dict[str, np.ndarray],
-                    detect_it: np.ndarray) -> np.ndarray:
+                    detect_it: np.ndarray, substeps: np.ndarray | None) -> np.ndarray:
     """Days from the detecting attempt's start to detection: whole steps of dt and sub-steps of
     dt / detection_substeps (exact scheme near the detection size)."""
     sub = raw["detect_substeps"]
-    m = detection_substeps(model)[0]
+    m = detection_substeps(model)[0] if substeps is None else substeps
     return ((detect_it - raw["attempt_start"] - sub) + sub / m) * model.dt
 
 

@@ -85,6 +85,9 @@ class CompiledModel:
     plan: Any = field()
     clinic: Any = field()
     budget: Any = field()
+    population: Any = field(default=None)
+    """The :class:`~oncosweep.lowering.population.PopulationPlan` of the parameters that vary
+    from realization to realization (None: every realization runs these arrays)."""
 
     @classmethod
     def from_fields(cls, **values: Any) -> CompiledModel:
@@ -107,6 +110,14 @@ class CompiledModel:
             by_record.setdefault(_RECORD_OF[name], {})[name] = value
         return _replace(self, **{record: _replace(getattr(self, record), **values)
                                  for record, values in by_record.items()})
+
+    def with_population(self, population: Any) -> CompiledModel:
+        """A copy carrying the population plan ``population`` (None: none)."""
+        return _replace(self, population=population)
+
+    def without_population(self) -> CompiledModel:
+        """A copy without a population plan: every realization runs these arrays."""
+        return _replace(self, population=None)
 
     def __getattr__(self, name: str) -> Any:
         record = _RECORD_OF.get(name)

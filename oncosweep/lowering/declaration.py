@@ -26,6 +26,7 @@ This module imports nothing but the standard library, so every layer may read it
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from oncosweep.limits import KENDALL_PIECES, KERNEL_CAPACITIES, TYPE_CAPACITIES
@@ -254,6 +255,7 @@ MODEL_FIELDS = tuple(p for p in PARAMETERS if p.record != "derived")
 """The parameters a compiled model stores (the rest are derived by the engines)."""
 
 
+@functools.cache
 def kernel_lists() -> dict[str, tuple[str, ...]]:
     """The packed parameter lists of the compiled engines, in declaration order:
     integer scalars (ints, bools, codes), float scalars, float arrays and integer arrays."""

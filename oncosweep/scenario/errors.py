@@ -283,6 +283,38 @@ def _walk(root: type[BaseModel], loc: Loc) -> tuple[Loc, type[BaseModel] | None]
     return tuple(clean), holder
 
 
+def _field(root: type[BaseModel], loc: Loc) -> Any:
+    holder = _walk(root, loc)[1]
+    name = loc[-1] if loc else None
+    if holder is None or not isinstance(name, str):
+        return None
+    for key, field in holder.model_fields.items():
+        if name in (key, field.alias):
+            return field
+    return None
+
+
+def integer_field(root: type[BaseModel], loc: Loc) -> bool:
+    """Whether the scalar field at ``loc`` (below the model ``root``) holds whole numbers."""
+    field = _field(root, loc)
+    return field is not None and int in {field.annotation, *get_args(field.annotation)}
+
+
+def field_bounds(root: type[BaseModel], loc: Loc) -> Any:
+    """The range (a ``_types.Bounds``) of the field at ``loc`` below ``root``, or None."""
+    field = _field(root, loc)
+    for item in (field.metadata if field is not None else ()):
+        if hasattr(item, "check") and hasattr(item, "describe"):
+            return item
+    return None
+
+
+def field_description(root: type[BaseModel], loc: Loc) -> str:
+    """The documentation of the field at ``loc`` (below the model ``root``); "" if none."""
+    field = _field(root, loc)
+    return (field.description or "") if field is not None else ""
+
+
 def _models(annotation: Any) -> list[type[BaseModel]]:
     """Every model class in a (possibly nested, union or sequence) type annotation."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

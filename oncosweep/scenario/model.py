@@ -13,6 +13,7 @@ the earlier section's path.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,11 +29,20 @@ from oncosweep.scenario.drugs import Drug, Regimen, Treatment
 from oncosweep.scenario.errors import (
     ScenarioError,
     errors_from_validation,
+    integer_field,
     raise_problems,
     short_repr,
 )
 from oncosweep.scenario.growth import Growth, Immune
 from oncosweep.scenario.monitoring import Monitoring, monitoring_problems
+from oncosweep.scenario.params import plain_data
+from oncosweep.scenario.population import (
+    Population,
+    distribution_schema,
+    extract_population,
+    extreme_problems,
+    inline_population,
+)
 from oncosweep.scenario.schedule import TreatmentSchedule, build_schedule
 from oncosweep.scenario.simulation import Simulation, Trace
 from oncosweep.scenario.strategies import MAX_STRATEGIES, Continuous, Strategy, StrategyPlan
@@ -85,6 +95,9 @@ class Scenario(ScenarioModel, SweepMethods):
     strategies: tuple[Strategy, ...] = ()
     """Treatment strategies, each simulated for the same tumours (at most 16; not together
     with ``treatment``)."""
+    population: Population | None = None
+    """The parameters that vary from patient to patient (realization to realization): filled
+    from the distributions written in place of numbers (null: every patient alike)."""
     sweep: Sweep | None = None
     """A parameter sweep: a grid of variants of this scenario, each simulated for
     ``sweep.realizations`` tumours (null: no sweep)."""
@@ -197,10 +210,18 @@ class Scenario(ScenarioModel, SweepMethods):
             data = string_keys(data)
         except RecursionError:
             raise ScenarioError.single("<root>", "the scenario is nested too deeply") from None
+        data = extract_population(data, functools.partial(integer_field, cls))
         try:
-            return cls.model_validate(data)
+            scenario = cls.model_validate(data)
         except ValidationError as exc:
             raise ScenarioError(errors_from_validation(exc, cls)) from None
+        if scenario.population is not None and scenario.population.varying():
+            fixed = {k: v for k, v in plain_data(scenario).items()
+                     if k not in ("population", "sweep")}
+            problems = extreme_problems(fixed, scenario.population, cls)
+            if problems:
+                raise ScenarioError(problems)
+        return scenario
 
     @classmethod
     def from_yaml_string(cls, text: str) -> Scenario:
@@ -234,15 +255,21 @@ class Scenario(ScenarioModel, SweepMethods):
     # ----------------------------------------------------------------- export
     def to_yaml(self) -> str:
         """The scenario as YAML text (all fields, YAML names); reads back to an equal object."""
-        data = string_keys(self.model_dump(by_alias=True, exclude_none=True))  # tuples -> lists
+        data = inline_population(string_keys(self.model_dump(by_alias=True, exclude_none=True)))
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)  # inf -> .inf
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        """JSON Schema of the YAML format (YAML names, e.g. ``from``)."""
-        return cls.model_json_schema(by_alias=True)
+        """JSON Schema of the YAML format (YAML names, e.g. ``from``). Every number of the
+        sections a population may vary accepts a distribution too (``$defs/Distribution``)."""
+        return distribution_schema(cls.model_json_schema(by_alias=True), cls)
 
     # ----------------------------------------------------------------- resolved model
+    def at_reference(self) -> Scenario:
+        """The scenario at its population's reference values (each distribution's median in
+        its place): every patient alike. Itself without a population."""
+        return self if self.population is None else self.model_copy(update={"population": None})
+
     def cell_types(self) -> list[CellType]:
         """All cell types (genotype x phenotype x compartment) with their rates and drug
         factors; see :class:`~oncosweep.scenario.cells.CellType`."""

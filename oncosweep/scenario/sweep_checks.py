@@ -21,6 +21,7 @@ from typing import Any
 
 from oncosweep.scenario.errors import FieldError, Loc, Problem, ScenarioError, short_repr
 from oncosweep.scenario.params import get_value, parse_path, path_problem, plain_data, set_values
+from oncosweep.scenario.population import inline_population
 from oncosweep.scenario.sweep import STRATEGY_AXIS, FrozenDict, Sweep
 from oncosweep.scenario.tumour_checks import listing
 
@@ -71,7 +72,7 @@ def check_sweep(
     out = _strategy_problems(sweep, data)
     if any(name not in data for name in sections):
         return sweep, out
-    base = plain_data({name: data[name] for name in sections})
+    base = inline_population(plain_data({name: data[name] for name in sections}))
     axes = [_Axis(("axes",), {p: v}) for p, v in sweep.axes.items() if p != STRATEGY_AXIS]
     axes += [_Axis(("zip", k, "values"), g.values) for k, g in enumerate(sweep.zip_)]
     paths: list[Problem] = []
@@ -212,7 +213,8 @@ class _Grid:
 
     def read_values(self, a: int) -> dict[str, tuple[Any, ...]]:
         """The values of axis ``a`` as the validated scenarios hold them (axis points valid)."""
-        data = [plain_data(self.result(point)) for point in self.axis_points(a)]
+        data = [inline_population(plain_data(self.result(point)))
+                for point in self.axis_points(a)]
         return {
             path: tuple(get_value(d, _loc(path)) for d in data) for path in self.axes[a].parameters
         }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from oncosweep.scenario.errors import FieldError, ScenarioError, short_repr
 from oncosweep.scenario.params import PATH_EXAMPLE, parse_path, path_problem, plain_data, set_values
+from oncosweep.scenario.population import inline_population
 from oncosweep.scenario.sweep import SweepAxis
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,7 +71,7 @@ class SweepMethods:
         20, 'simulation.dt': 0.05}``; YAML names, list items by [i]) and validated again, like
         the edited YAML file. Every problem is a ScenarioError: an unknown or non-scalar path
         at that path, an invalid value at the field it breaks."""
-        data = plain_data(self)
+        data = inline_population(plain_data(self))
         values = {}
         problems: list[FieldError] = []
         for path, value in updates.items():

@@ -16,15 +16,17 @@
 #include "realization.cuh"
 
 template <int TMAX, int LMAX>
-__global__ void os_simulate(const double* fparams, const long long* iparams, unsigned int k0,
+__global__ void os_simulate(const double* fparams, const long long* iparams,
+                            long long f_stride, long long i_stride, unsigned int k0,
                             unsigned int k1, unsigned long long start, long long count,
                             const long long* trace_row, const unsigned long long* out_addresses,
                             unsigned long long* stats) {
   const long long lane = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (lane >= count) return;
+  // A population's realizations each read their own parameter block (strides 0: one shared).
   OsModel m;
-  m.f = fparams;
-  m.i = (const int64_t*)iparams;
+  m.f = fparams + lane * f_stride;
+  m.i = (const int64_t*)iparams + lane * i_stride;
   OsKey key;
   key.k0 = k0;
   key.k1 = k1;
@@ -41,8 +43,8 @@ __global__ void os_simulate(const double* fparams, const long long* iparams, uns
 #if !defined(__CUDACC_RTC__)
 // Explicit instantiations for offline nvcc builds (tests compile this file for sm_80/sm_90);
 // the CuPy path instantiates what it needs through name_expressions instead.
-template __global__ void os_simulate<16, 3>(const double*, const long long*, unsigned int,
-                                            unsigned int, unsigned long long, long long,
+template __global__ void os_simulate<16, 3>(const double*, const long long*, long long,
+                                            long long, unsigned int, unsigned int, unsigned long long, long long,
                                             const long long*, const unsigned long long*,
                                             unsigned long long*);
 #endif

@@ -46,6 +46,8 @@ struct alignas(64) OsHostStats {
 
 struct OsHostRun {
   OsModel model;
+  int64_t f_stride;  // a population's realizations each read their own parameter block
+  int64_t i_stride;  // (strides 0: one block shared by every realization)
   OsKey key;
   uint64_t start;
   int64_t count;
@@ -66,8 +68,11 @@ void os_host_worker(OsHostRun* run, OsHostStats* stats) {
     if (run->cancel != nullptr && __atomic_load_n(run->cancel, __ATOMIC_RELAXED) != 0) return;
     const int64_t lane = run->next.fetch_add(1, std::memory_order_relaxed);
     if (lane >= run->count) return;
+    OsModel lane_model = model;
+    lane_model.f = model.f + lane * run->f_stride;
+    lane_model.i = model.i + lane * run->i_stride;
     const OsLaneStats s = os_simulate_realization<OS_HOST_TMAX, OS_HOST_LMAX>(
-        model, key, run->start + (uint64_t)lane, lane, run->trace_row[lane], out);
+        lane_model, key, run->start + (uint64_t)lane, lane, run->trace_row[lane], out);
     stats->lane_steps += s.lane_steps;
     stats->nontrivial_draws += s.nontrivial_draws;
     if (s.iterations > stats->iterations) stats->iterations = s.iterations;
@@ -99,13 +104,16 @@ int os_host_layout(int what) {
 // realizations as they finish; a nonzero `*cancel` (may be null) stops the threads after the
 // realizations they are simulating (the outputs of the others are then left as allocated).
 // Returns the number of threads used (a failed thread start falls back to fewer).
-int os_host_simulate(const double* fparams, const int64_t* iparams, uint32_t k0, uint32_t k1,
+int os_host_simulate(const double* fparams, const int64_t* iparams, int64_t f_stride,
+                     int64_t i_stride, uint32_t k0, uint32_t k1,
                      uint64_t start, int64_t count, const int64_t* trace_row,
                      const unsigned long long* out_addresses, unsigned long long* stats,
                      int threads, int64_t* done, const int64_t* cancel) {
   OsHostRun run;
   run.model.f = fparams;
   run.model.i = iparams;
+  run.f_stride = f_stride;
+  run.i_stride = i_stride;
   run.key.k0 = k0;
   run.key.k1 = k1;
   run.start = start;
