@@ -87,7 +87,8 @@ def test_bad_configs_catalogue_is_large_and_unique() -> None:
             "empty_file",
             "<root>: the scenario is empty "
             "(expected a mapping with sections name, description, tumour, simulation, trace, "
-            "growth, immune, drugs, regimens, treatment, monitoring, strategies, population, sweep)",
+            "growth, immune, drugs, regimens, treatment, monitoring, strategies, population, "
+            "sweep)",
         ),
         ("yaml_syntax_error", "<yaml>: line 5, column 13: expected ',' or ']', but got ':'"),
         (
