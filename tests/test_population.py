@@ -350,3 +350,26 @@ def test_a_schedule_cannot_vary() -> None:
     data["monitoring"]["visit_every"] = {"distribution": "choice", "values": [28, 56]}
     with pytest.raises((ValueError, ScenarioError), match="monitoring.visit_every"):
         compile_scenario(Scenario.from_dict(data))
+
+
+def test_sweep_store_records_the_same_draws_as_simulate(tmp_path: Path) -> None:
+    """A sweep of a population: every unit's drawn values in the store equal what simulate
+    draws for those realizations, the same at every grid point (the same patients)."""
+    from oncosweep import open_results, run_sweep  # noqa: PLC0415
+
+    data = raw("mech_target.yaml")
+    data["tumour"]["birth_rate"] = {"distribution": "lognormal", "median": 0.3,
+                                    "sigma": 0.1}
+    data["drugs"][0]["ic50"] = {"distribution": "gamma", "shape": 4.0, "scale": 0.25}
+    data["sweep"] = {"realizations": 12, "chunk": 6, "seed": 4,
+                     "axes": {"tumour.loci[0].mutation_rate": [1e-6, 1e-5]}}
+    scenario = Scenario.from_dict(data)
+    run_sweep(scenario, tmp_path / "s.zarr", workers=1, backend="cpu", progress=False)
+    store = open_results(tmp_path / "s.zarr")
+    single = oncosweep.simulate(scenario.at_point((1,))[0], realizations=12, seed=4,
+                                backend="cpu", threads=1)
+    for name in ("drawn_tumour_birth_rate", "drawn_drugs_0_ic50"):
+        assert store[name].attrs["parameter"] in ("tumour.birth_rate", "drugs[0].ic50")
+        values = store[name].values
+        assert np.array_equal(values[0], values[1])
+        assert np.array_equal(values[1], single[name].values)
