@@ -3,19 +3,16 @@ resistance classification.
 
 :func:`oncosweep.lowering.lower.lower` converts the scenario into model arrays; what makes a
 genotype "resistant" is defined by the engine's own rates (positive net growth at a drug's
-steady exposure), so it is classified here with :func:`~oncosweep.gpu_engine.rates.pair_rates`,
-the same code the numpy engine steps with.
+steady exposure), so it is classified with :func:`~oncosweep.gpu_engine.rates.pair_rates`,
+the same code the numpy engine steps with (:mod:`oncosweep.gpu_engine.classify`).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from oncosweep.gpu_engine.classify import regimen_resists, resistant_genotypes
 from oncosweep.gpu_engine.derived import SIZE_VALUES
-from oncosweep.gpu_engine.rates import DeviceRates, pair_rates
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import COMBINATION, GROWTH_LAW, STRATEGY_KIND
 from oncosweep.lowering.lower import lower
@@ -36,11 +33,11 @@ def compile_scenario(scenario: Scenario, strategy: str | None = None) -> Compile
     """Compile a validated :class:`oncosweep.Scenario` into engine arrays for one strategy
     (``strategy``: its name; default the first, or none without treatment). A scenario with
     a ``population`` gives the model of its reference values carrying the population's plan
-    (:mod:`oncosweep.lowering.population`); the resistance classification is that of the
-    reference values."""
+    (:mod:`oncosweep.lowering.population`); each realization's classification is formed
+    again from its drawn rates (:mod:`oncosweep.gpu_engine.population`)."""
     model = lower(scenario, strategy)
     model = model.replace(resistant=resistant_genotypes(model, model.steady_exposure),
-                          regimen_resists=_regimen_resists(model))
+                          regimen_resists=regimen_resists(model))
     plan = plan_population(scenario, strategy, model)
     for parameter in plan.parameters if plan is not None else ():
         for effect in parameter.effects:
@@ -51,113 +48,3 @@ def compile_scenario(scenario: Scenario, strategy: str | None = None) -> Compile
     return model.with_population(plan)
 
 
-def _net_growth(model: CompiledModel, cell_types: np.ndarray, conc: np.ndarray) -> np.ndarray:
-    """Per-step net growth p_birth - p_die of each cell type (reference context: no crowding)
-    at plasma concentrations ``conc`` (D,), with the engine's own rates."""
-    rates = pair_rates(np, DeviceRates.from_model(model, np), np.zeros(len(cell_types),
-                       dtype=np.int64), cell_types, conc[None, :], None)
-    return rates.p_birth - rates.p_die
-
-
-def _reference_type(model: CompiledModel, genotype: int) -> int:
-    """The proliferating (first phenotype), first-compartment cell type of a genotype."""
-    return genotype * model.n_phenotypes * model.n_compartments
-
-
-def resistant_genotypes(model: CompiledModel, exposure: np.ndarray) -> np.ndarray:
-    """(T, D) bool: the cell type's genotype has positive net growth at each drug's steady
-    exposure ``exposure`` (D,) given alone (reference context, immune kill included)."""
-    out = np.zeros((model.n_types, model.n_drugs), dtype=bool)
-    refs = np.array([_reference_type(model, int(g)) for g in model.genotype], dtype=np.int64)
-    for d in range(model.n_drugs):
-        alone = np.zeros(model.n_drugs)
-        alone[d] = exposure[d]
-        out[:, d] = _net_growth(model, refs, alone) > 0
-    return out
-
-
-def _regimen_resists(model: CompiledModel) -> np.ndarray:
-    """(Rg, V): each monitored locus's single mutant grows under each regimen at its mean
-    concentration over the horizon (all its drugs together, the strategy's combination)."""
-    horizon_days = max(model.horizon_steps * model.dt, model.dt)
-    k = np.log(2.0) / model.half_life
-    refs = np.array([_reference_type(model, 1 << int(v)) for v in model.ctdna_loci],
-                    dtype=np.int64)
-    out = np.zeros((len(model.regimen_names), len(refs)), dtype=bool)
-    for r in range(len(model.regimen_names)):
-        mean_conc = (model.regimen_bolus[r].sum(axis=0) / (k * horizon_days)
-                     + model.regimen_infusion[r] / k)
-        if refs.size:
-            out[r] = _net_growth(model, refs, mean_conc) > 0
-    return out
-
-
-_PER_TYPE = ("birth_rate", "death_rate", "immune_kill", "switch_rate", "switch_rate_on_drug",
-             "migration_rate", "group", "conc_factor", "ic50", "effect_factor")
-CLASSIFICATION_INPUTS = frozenset((*_PER_TYPE, "emax", "hill", "half_life", "steady_exposure",
-                                   "regimen_bolus", "regimen_infusion", "dt"))
-"""The model fields the resistance classification is formed from."""
-
-
-def classify_rows(model: CompiledModel, rows: dict[str, np.ndarray]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """(resistant (R, T, D), regimen_resists (R, Rg, V)): the resistance classification of R
-    variants of ``model`` whose fields ``rows`` (name -> (R, *shape)) differ, formed at once by
-    the same rates (:func:`pair_rates`) as for one model: each (variant, cell type) is one
-    pair of an expanded rate table."""
-    count = next(iter(rows.values())).shape[0]
-    n_types, n_drugs = model.n_types, model.n_drugs
-
-    def field(name: str) -> np.ndarray:
-        if name in rows:
-            return np.asarray(rows[name])
-        value = np.asarray(getattr(model, name))
-        return np.broadcast_to(value, (count, *value.shape))
-
-    per_type = {name: np.ascontiguousarray(field(name)).reshape(count * n_types,
-                                                               *field(name).shape[2:])
-                for name in _PER_TYPE}
-
-    def per_drug(name: str, repeat: int) -> tuple[Any, ...]:
-        """A drug parameter per pair of ``repeat`` pairs per variant (plain numbers where it
-        does not vary, so the arithmetic is the one model's)."""
-        if name not in rows:
-            return tuple(float(v) for v in getattr(model, name))
-        return tuple(np.repeat(field(name)[:, d], repeat) for d in range(n_drugs))
-
-    immune = per_type["immune_kill"]
-    dr = DeviceRates(dt=model.dt, growth_law=model.growth_law, combination=model.combination,
-                     has_immune=bool(np.any(immune > 0)), drug_sensitive_switching=False,
-                     drug_kill=tuple(bool(k) for k in model.drug_kill),
-                     emax=per_drug("emax", 1), hill=per_drug("hill", 1), **per_type)
-
-    def net_growth(refs: np.ndarray, conc: np.ndarray) -> np.ndarray:
-        """(R, len(refs)) net growth of the reference types at per-variant concentrations
-        ``conc`` (R, D)."""
-        types = (np.arange(count)[:, None] * n_types + refs[None, :]).reshape(-1)
-        lanes = np.arange(types.size)
-        pair_conc = np.repeat(conc, refs.size, axis=0)
-        rates = pair_rates(np, replace(dr, emax=per_drug("emax", refs.size),
-                                       hill=per_drug("hill", refs.size)),
-                           lanes, types, pair_conc, None)
-        return (rates.p_birth - rates.p_die).reshape(count, refs.size)
-
-    refs = np.array([_reference_type(model, int(g)) for g in model.genotype], dtype=np.int64)
-    resistant = np.zeros((count, n_types, n_drugs), dtype=bool)
-    exposure = field("steady_exposure")
-    for d in range(n_drugs):
-        alone = np.zeros((count, n_drugs))
-        alone[:, d] = exposure[:, d]
-        resistant[:, :, d] = net_growth(refs, alone) > 0
-    horizon_days = max(model.horizon_steps * model.dt, model.dt)
-    k = np.log(2.0) / field("half_life")
-    variants = np.array([_reference_type(model, 1 << int(v)) for v in model.ctdna_loci],
-                        dtype=np.int64)
-    n_regimens = len(model.regimen_names)
-    resists = np.zeros((count, n_regimens, variants.size), dtype=bool)
-    bolus, infusion = field("regimen_bolus"), field("regimen_infusion")
-    for r in range(n_regimens):
-        mean_conc = bolus[:, r].sum(axis=1) / (k * horizon_days) + infusion[:, r] / k
-        if variants.size:
-            resists[:, r] = net_growth(variants, mean_conc) > 0
-    return resistant, resists

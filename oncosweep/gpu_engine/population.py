@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from oncosweep.gpu_engine import philox, rng
-from oncosweep.gpu_engine.compile import CLASSIFICATION_INPUTS, classify_rows
+from oncosweep.gpu_engine.classify import CLASSIFICATION_INPUTS, classify_rows
 from oncosweep.gpu_engine.derived import derived_parameters, detection_substeps
 from oncosweep.gpu_engine.layout import PackedModel, pack_model, packed_slots, write_packed
 from oncosweep.gpu_engine.record import EngineResult, concatenate_results
@@ -96,7 +96,7 @@ def realization_fields(model: CompiledModel, values: np.ndarray) -> dict[str, np
     """Field name -> (count, *shape) values of every compiled field the drawn ``values`` move
     (the reference entries times each parameter's factor; integer fields rounded), and the
     resistance classification of each realization where its inputs move
-    (:func:`~oncosweep.gpu_engine.compile.classify_rows`)."""
+    (:func:`~oncosweep.gpu_engine.classify.classify_rows`)."""
     plan: PopulationPlan = model.population
     count = values.shape[0]
     out: dict[str, np.ndarray] = {}

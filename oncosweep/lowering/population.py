@@ -17,7 +17,7 @@ bit (its factor is exactly 1).
 The resistance classification of the compiled model (``resistant``, ``regimen_resists``: which
 genotypes grow under a drug, which monitored variants resist a regimen) is not a lowered
 field: the engine forms it again from each realization's rates
-(``gpu_engine.compile.classify_rows``).
+(``gpu_engine.classify.classify_rows``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import numpy as np
 
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import MODEL_FIELDS
-from oncosweep.lowering.lower import lower
 
 if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario import Scenario
@@ -124,6 +123,7 @@ def plan_population(scenario: Scenario, strategy: str | None, base: CompiledMode
     """The population plan of ``scenario`` (None without a ``population``), probing the
     lowering of ``strategy`` around ``base`` (the lowered reference scenario). ValueError
     naming the parameter that cannot vary per realization."""
+    from oncosweep.lowering.lower import lower  # noqa: PLC0415 - the scenario, pydantic
     from oncosweep.population_math import check_correlation  # noqa: PLC0415
     from oncosweep.scenario.errors import integer_field  # noqa: PLC0415
     from oncosweep.scenario.params import get_value, parse_path, plain_data, set_values  # noqa: PLC0415
