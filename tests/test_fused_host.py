@@ -39,7 +39,7 @@ the rest), each run on that many threads."""
 # cost is mostly per step, so long horizons are shortened (every strategy still switches,
 # progresses and visits within them) to keep the suite's run time down.
 CASES = [
-    ("quickstart.yaml", 12, 600.0),
+    ("quickstart.yaml", 12, 420.0),
     ("strategy_continuous.yaml", 48, 600.0),
     ("strategy_intermittent.yaml", 48, 600.0),
     ("strategy_sequential.yaml", 48, 600.0),
@@ -54,7 +54,7 @@ CASES = [
 # engines are tied on a scenario that uses it.
 EDITED = {
     "quickstart_dt_0.25": ("quickstart.yaml", 8, {"simulation.dt": 0.25,
-                                                  "simulation.horizon": 300.0}),
+                                                  "simulation.horizon": 150.0}),
     # the euler scheme (the configs run the default exact scheme): drugs, switching,
     # migration, mutation trees and crowding between them
     "quickstart_euler": ("quickstart.yaml", 16, {"simulation.scheme": "euler",

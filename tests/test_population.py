@@ -138,14 +138,14 @@ def test_numpy_engine_equals_host_build_with_varying_parameters(config: str) -> 
                                            degenerate=False))
     assert scenario.population is not None and scenario.population.varying()
     strategy = scenario.strategy_plans()[-1].name if scenario.strategy_plans() else None
-    a = oncosweep.simulate(scenario, realizations=3, seed=5, start=7, backend="numpy",
+    a = oncosweep.simulate(scenario, realizations=2, seed=5, start=7, backend="numpy",
                            strategy=strategy)
-    b = oncosweep.simulate(scenario, realizations=3, seed=5, start=7, backend="cpu",
+    b = oncosweep.simulate(scenario, realizations=2, seed=5, start=7, backend="cpu",
                            threads=2, strategy=strategy)
     assert results_equal(a, b) == []
     drawn = [v for v in b.data_vars if v.startswith(DRAWN)]
     assert all(a[v].equals(b[v]) for v in drawn)
-    assert any(np.unique(b[v].values).size == 3 for v in drawn), "the parameters vary"
+    assert any(np.unique(b[v].values).size == 2 for v in drawn), "the parameters vary"
 
 
 def _plan(distributions: dict[str, Any], correlation: Any = None) -> Any:
