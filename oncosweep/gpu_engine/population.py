@@ -35,7 +35,7 @@ from oncosweep.gpu_engine.layout import PackedModel, pack_model, packed_slots, w
 from oncosweep.gpu_engine.record import EngineResult, concatenate_results
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import PARAMETER
-from oncosweep.lowering.population import PopulationPlan
+from oncosweep.lowering.population import PopulationPlan, factor
 from oncosweep.population_math import U_MAX, gaussian_copula, quantile
 
 __all__ = ["EVENT_POPULATION", "MAX_BLOCK_BYTES", "Blocks", "draw_values", "has_population",
@@ -108,13 +108,9 @@ def realization_fields(model: CompiledModel, values: np.ndarray) -> dict[str, np
                 out[effect.field] = np.broadcast_to(
                     np.asarray(reference, dtype=np.float64).reshape(1, -1),
                     (count, np.size(reference))).copy()
-            if effect.form == "scale":
-                factor = np.where(theta == p.reference, 1.0, theta / p.reference)
-            else:
-                factor = np.where(theta == p.reference, 1.0,
-                                  (1.0 - theta) / (1.0 - p.reference))
+            moved = factor(effect.form, theta, p.reference)
             block = out[effect.field]
-            block[:, effect.index] = block[:, effect.index] * factor[:, None]
+            block[:, effect.index] = block[:, effect.index] * moved[:, None]
     for name, block in out.items():
         reference = getattr(model, name)
         shape = (count, *np.shape(reference))

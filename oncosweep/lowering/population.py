@@ -34,7 +34,7 @@ from oncosweep.lowering.declaration import MODEL_FIELDS
 if TYPE_CHECKING:  # pragma: no cover
     from oncosweep.scenario import Scenario
 
-__all__ = ["Effect", "PopulationPlan", "VaryingParameter", "plan_population"]
+__all__ = ["Effect", "PopulationPlan", "VaryingParameter", "factor", "plan_population"]
 
 FORMS = ("scale", "one_minus")
 _CLASSIFICATION = ("resistant", "regimen_resists")
@@ -90,7 +90,9 @@ class PopulationPlan:
         return tuple(f.name for f in MODEL_FIELDS if f.name in moved)
 
 
-def _factor(form: str, value: Any, reference: float) -> Any:
+def factor(form: str, value: Any, reference: float) -> Any:
+    """The factor a parameter's value (a number or an array) applies to the entries it moves
+    by ``form``: exactly 1 where the value is the reference value."""
     if form == "scale":
         return np.where(value == reference, 1.0, value / reference)
     return np.where(value == reference, 1.0, (1.0 - value) / (1.0 - reference))
@@ -155,7 +157,7 @@ def plan_population(scenario: Scenario, strategy: str | None, base: CompiledMode
             for e in effects:
                 target = predicted.setdefault(
                     e.field, reference_entries[e.field].astype(np.float64).reshape(-1).copy())
-                target[e.index] = target[e.index] * _factor(e.form, theta, reference)
+                target[e.index] = target[e.index] * factor(e.form, theta, reference)
         kind, params = distribution.spec()
         parameters.append(VaryingParameter(
             path=path, name=drawn_name(path), units=field_units(cls, loc), kind=kind,
@@ -218,7 +220,7 @@ def _probe_effects(path: str, loc: tuple, reference: float, distribution: Any, i
                     form == "one_minus" and reference == 1):
                 continue  # no factor of this form leads from the reference entries
             if all(_close(np.asarray(m[name], dtype=np.float64).reshape(-1)[index],
-                          flat[index] * _factor(form, value, reference), integer_field)
+                          flat[index] * factor(form, value, reference), integer_field)
                    for m, value in zip(moved, probes, strict=True)):
                 effects.append(Effect(name, index, form))
                 break
