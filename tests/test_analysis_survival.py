@@ -274,6 +274,12 @@ def test_dataset_conventions_by_hand() -> None:
     # times [50+, 15, 50+, 30, 50+]: S = 0.8 from 15, 0.8 * 3/4 from 30
     assert int(death.events) == 2
     assert float(death.rmst) == pytest.approx(15 + 15 * 0.8 + 20 * 0.6, abs=1e-12)
+    pfs = sv.survival_table(ds, endpoint="pfs").sel(strategy="a", dose=1.0)
+    # progression or death, whichever first: times [10, 15, 50+ (cured), 20 (progressed at
+    # 20, died at 30), 50+]: S = 0.8 from 10, 0.6 from 15, 0.4 from 20; median 20
+    assert int(pfs.n) == 5 and int(pfs.events) == 3
+    assert float(pfs["median"]) == 20.0
+    assert float(pfs.rmst) == pytest.approx(10 + 5 * 0.8 + 5 * 0.6 + 30 * 0.4, abs=1e-12)
     # another group equals the array functions on its detected realizations
     times = 4.0 * np.arange(1, 6)
     other = table.sel(strategy="b", dose=2.0)
@@ -328,11 +334,17 @@ def expected_censored(ds: xr.Dataset, endpoint: str) -> tuple[np.ndarray, np.nda
         end = np.where(ds["died"].values, ds["time_to_death"].values, 400.0)
         time = np.where(ds["progressed"].values, ds["time_to_progression"].values, end)
         return time[:, detected], ds["progressed"].values[:, detected]
+    if endpoint == "pfs":
+        progressed, died = ds["progressed"].values, ds["died"].values
+        time = np.fmin(np.where(progressed, ds["time_to_progression"].values, np.inf),
+                       np.where(died, ds["time_to_death"].values, np.inf))
+        time = np.where(progressed | died, time, 400.0)
+        return time[:, detected], (progressed | died)[:, detected]
     time = np.where(ds["died"].values, ds["time_to_death"].values, 400.0)
     return time[:, detected], ds["died"].values[:, detected]
 
 
-@pytest.mark.parametrize("endpoint", ["progression", "death"])
+@pytest.mark.parametrize("endpoint", ["progression", "death", "pfs"])
 def test_simulated_table_matches_lifelines(simulated: xr.Dataset, endpoint: str) -> None:
     table = sv.survival_table(simulated, endpoint=endpoint, tau=300.0)
     curves = simulated.oncosweep.survival_curves(endpoint=endpoint)

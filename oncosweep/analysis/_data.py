@@ -11,8 +11,11 @@ and :mod:`~oncosweep.analysis.robustness`):
   otherwise censored at ``time_to_death`` if the tumour ``died`` (death without progression
   is not progression), else at the horizon (cured, or alive at the end of the simulation: a
   cured tumour never progresses).
-* Endpoint ``"death"``: event = ``died``, time = ``time_to_death``; otherwise censored at the
-  horizon (cured or alive).
+* Endpoint ``"death"`` (overall survival): event = ``died``, time = ``time_to_death``;
+  otherwise censored at the horizon (cured or alive).
+* Endpoint ``"pfs"`` (progression-free survival, as trials define it): event = ``progressed``
+  or ``died``, time = the earlier of ``time_to_progression`` and ``time_to_death``; otherwise
+  censored at the horizon (cured, or alive without progression at the end of the simulation).
 * **Groups**: every dimension of the endpoint's outcome variable other than ``realization``
   (``strategy`` and the sweep axes of a sweep store, in the dataset's order) indexes one group
   of realizations. Pre-treatment variables (``detected``, ``resistant_at_start``) may lack the
@@ -28,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-ENDPOINTS = ("progression", "death")
+ENDPOINTS = ("progression", "death", "pfs")
+EVENT_NAMES = {"progression": "progression", "death": "death", "pfs": "progression or death"}
+"""What the event of each endpoint is, for axis labels and titles."""
 REALIZATION = "realization"
 STRATEGY = "strategy"
 
@@ -36,6 +41,7 @@ STRATEGY = "strategy"
 _ENDPOINT_VARIABLES = {
     "progression": ("progressed", "time_to_progression"),
     "death": ("died", "time_to_death"),
+    "pfs": ("progressed", "time_to_progression"),  # or died, time_to_death: endpoint_data
 }
 
 
@@ -165,7 +171,7 @@ def endpoint_data(
     check_endpoint(endpoint)
     flag, when = _ENDPOINT_VARIABLES[endpoint]
     needed = ["detected", flag, when] + (["died", "time_to_death"]
-                                         if endpoint == "progression" else [])
+                                         if endpoint in ("progression", "pfs") else [])
     require(ds, needed, f"endpoint {endpoint!r}")
     horizon = horizon_days(ds)
     if dims is None:
@@ -174,13 +180,16 @@ def endpoint_data(
     event_time = aligned(ds, when, dims).astype(float)
     detected = aligned(ds, "detected", dims).astype(bool)
     censor = np.full(event.shape, horizon)
-    if endpoint == "progression":
+    if endpoint in ("progression", "pfs"):
         died = aligned(ds, "died", dims).astype(bool)
         death_time = aligned(ds, "time_to_death", dims).astype(float)
         _check_times(death_time, died & detected, "time_to_death", horizon)
         censor = np.where(died, death_time, horizon)
     _check_times(event_time, event & detected, when, horizon)
     time = np.where(event, event_time, censor)
+    if endpoint == "pfs":  # progression or death, whichever came first
+        time = np.where(event & died, np.minimum(event_time, death_time), time)
+        event = event | died
     return EndpointData(endpoint=endpoint, dims=dims,
                         coords={dim: labels(ds, dim) for dim in dims},
                         time=time, event=event, detected=detected, horizon=horizon)

@@ -313,7 +313,8 @@ def plot_survival(ds: Any, *, endpoint: str = "progression",
 
     Curves and bands are those of :func:`oncosweep.analysis.survival.survival_curves`
     (detected realizations; ``endpoint`` ``"progression"``: progression censored at death
-    or the horizon; ``"death"``: death censored at the horizon; log-log bands at ``level``).
+    or the horizon; ``"death"``: death censored at the horizon; ``"pfs"``: progression or
+    death, censored at the horizon; log-log bands at ``level``).
     y axis: probability that the event has not happened yet; x axis: days since treatment
     start. The legend gives events / realizations per strategy.
     """
@@ -346,10 +347,10 @@ def plot_survival(ds: Any, *, endpoint: str = "progression",
         axis.set_ylim(0, 1.02)
         axis.set_xlim(0, curves.horizon)
         axis.set_xlabel("time since treatment start (days)")
-        axis.set_ylabel(f"P(no {endpoint} yet)")
+        axis.set_ylabel(f"P(no {_data.EVENT_NAMES[endpoint]} yet)")
         if drawn:
             axis.legend(fontsize=7, loc="best")
-        axis.set_title(label or f"Kaplan–Meier: {endpoint}", fontsize=9)
+        axis.set_title(label or f"Kaplan–Meier: {_data.EVENT_NAMES[endpoint]}", fontsize=9)
     return fig
 
 

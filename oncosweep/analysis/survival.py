@@ -10,7 +10,8 @@ realizations only; censoring at death or the horizon) are those of
 
 * ``"progression"``: event = ``progressed`` at ``time_to_progression``; otherwise censored
   at ``time_to_death`` if the tumour died, else at the horizon (cured or alive);
-* ``"death"``: event = ``died`` at ``time_to_death``; otherwise censored at the horizon.
+* ``"death"``: event = ``died`` at ``time_to_death``; otherwise censored at the horizon;
+* ``"pfs"``: progression or death, whichever came first; otherwise censored at the horizon.
 """
 
 from __future__ import annotations
@@ -281,8 +282,8 @@ class SurvivalCurves(Mapping[tuple[Any, ...], KMCurve]):
 def survival_curves(ds: Any, *, endpoint: str = "progression",
                     level: float = 0.95) -> SurvivalCurves:
     """Kaplan–Meier curves (with log-log bands at ``level``) of ``endpoint``
-    (``"progression"`` or ``"death"``; see the module docstring for the censoring) for every
-    strategy and sweep point of a result dataset, over its detected realizations."""
+    (``"progression"``, ``"death"`` or ``"pfs"``; see the module docstring for the censoring)
+    for every strategy and sweep point of a result dataset, over its detected realizations."""
     level = _data.check_level(level)
     data = _data.endpoint_data(ds, endpoint)
     curves = {}
