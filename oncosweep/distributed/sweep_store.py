@@ -116,9 +116,9 @@ def unit_region(plan: SweepPlan, unit: Unit, traced: np.ndarray,
 
 def write_unit(path: str | Path, plan: SweepPlan, unit: Unit, result: Any,
                traced: np.ndarray, backend: str | None = None) -> float:
-    """Write one unit's results into its region, then its done mark (and, with ``backend``,
-    the backend that computed it; the store must have ``unit_backend``); returns the seconds
-    spent writing."""
+    """Write one unit's results into its region, then its checksum (and, with ``backend``, the
+    backend that computed it; the store must have ``unit_backend``), then its done mark;
+    returns the seconds spent writing."""
     start = time.perf_counter()
     data = result.drop_vars(list(result.coords))
     unit_traced = result["traced_realization"].values
@@ -132,10 +132,12 @@ def write_unit(path: str | Path, plan: SweepPlan, unit: Unit, result: Any,
     region = unit_region(plan, unit, traced, unit_traced)
     with quiet_zarr():
         data.to_zarr(path, region=region, mode="r+", zarr_format=3)
+        # The done mark goes last, in a write of its own: a sweep killed between the writes
+        # leaves the unit not done (recomputed on resume), never done with a stale checksum.
         mark = _unit_mark(plan, unit, stamp, backend)
-        mark.to_zarr(path, region={**{a: region[a] for a in axis_names},
-                                   UNIT_DIM: slice(unit.chunk, unit.chunk + 1)},
-                     mode="r+", zarr_format=3)
+        where = {**{a: region[a] for a in axis_names}, UNIT_DIM: slice(unit.chunk, unit.chunk + 1)}
+        mark.drop_vars("done").to_zarr(path, region=where, mode="r+", zarr_format=3)
+        mark[["done"]].to_zarr(path, region=where, mode="r+", zarr_format=3)
     return time.perf_counter() - start
 
 
