@@ -62,7 +62,7 @@ def population_batch(model: CompiledModel, batch: int) -> int:
 
 def has_population(model: CompiledModel) -> bool:
     """Whether the model carries a population plan."""
-    return getattr(model, "population", None) is not None
+    return model.population is not None
 
 
 def uniforms(plan: PopulationPlan, seed: int, start: int, count: int) -> np.ndarray:

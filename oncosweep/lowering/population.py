@@ -149,10 +149,11 @@ def plan_population(scenario: Scenario, strategy: str | None, base: CompiledMode
         reference = float(get_value(data, loc))
         integer = integer_field(cls, loc)
         effects: list[Effect] = []
-        if not distribution.is_degenerate():
-            effects = _probe_effects(path, loc, reference, distribution, integer, lowered,
-                                     reference_entries)
-            theta = _probe_values(distribution, reference, integer)[0]
+        values = [] if distribution.is_degenerate() else _probe_values(distribution, reference,
+                                                                        integer)
+        if values:
+            effects = _probe_effects(path, loc, reference, values, lowered, reference_entries)
+            theta = values[0]
             probes[loc] = theta
             for e in effects:
                 target = predicted.setdefault(
@@ -195,11 +196,10 @@ def _probe_values(distribution: Any, reference: float, integer: bool) -> list[fl
     return found[:2]
 
 
-def _probe_effects(path: str, loc: tuple, reference: float, distribution: Any, integer: bool,
+def _probe_effects(path: str, loc: tuple, reference: float, probes: list[float],
                    lowered: Any, base: dict[str, Any]) -> list[Effect]:
-    probes = _probe_values(distribution, reference, integer)
-    if not probes:
-        return []
+    """The effects of the parameter at ``loc`` found by lowering at the ``probes`` (values it
+    can draw other than ``reference``)."""
     moved = [lowered({loc: value}) for value in probes]
     effects: list[Effect] = []
     for name, ref in base.items():
