@@ -152,3 +152,23 @@ def test_numpy_and_the_host_built_cuda_source_draw_the_same_reads() -> None:
                                 ctypes.c_int64(depth), ctypes.c_double(error_rate),
                                 pointer(got))
         np.testing.assert_array_equal(got, want)
+
+
+def test_the_scenario_lowers_the_assay_and_refuses_the_simple_model_beside_it() -> None:
+    from oncosweep import Scenario  # noqa: PLC0415
+    from oncosweep.gpu_engine.compile import compile_scenario  # noqa: PLC0415
+    from oncosweep.scenario import ScenarioError  # noqa: PLC0415
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "ctdna_monitoring.yaml"
+    base = Scenario.from_yaml(config)
+    scenario = base.with_parameters({"monitoring.ctdna.assay": {"shedding": 2e-4,
+                                                                "half_life": 0.05}})
+    model = compile_scenario(scenario, "ctdna_switch")
+    # steady state: shedding x deaths per day / (ln 2 / half-life x plasma volume)
+    assert model.ctdna_assay
+    assert model.assay_shed == pytest.approx(2e-4 * 0.05 / (math.log(2) * 3000.0), rel=1e-15)
+    assert (model.assay_normal, model.assay_tube) == (1500.0, 4.0)
+    assert not compile_scenario(base, "ctdna_switch").ctdna_assay
+    with pytest.raises(ScenarioError, match=r"monitoring\.ctdna\.shed_per_death.*assay"):
+        base.with_parameters({"monitoring.ctdna.assay": {}, "monitoring.ctdna.shed_per_death":
+                              3e-5})

@@ -63,6 +63,10 @@ EDITED = {
     "sanctuary_euler": ("mech_sanctuary.yaml", 40, {"simulation.scheme": "euler"}),
     "competition_euler": ("adaptive_competition.yaml", 8, {"simulation.scheme": "euler",
                                                            "simulation.horizon": 300.0}),
+    # the ctDNA assay model (copies in a tube, reads with errors, clonal haematopoiesis)
+    "ctdna_assay": ("ctdna_monitoring.yaml", 32, {
+        "monitoring.ctdna.assay": {"shedding": 1.4e-4, "error_rate": 1e-4, "ch_vaf": 2e-5},
+        "monitoring.ctdna.depth": 20000, "simulation.horizon": 400.0}),
     # the exact scheme with large steps: several pieces of strongly varying drug effect
     "persister_exact_dt_1": ("mech_persister.yaml", 40, {"simulation.dt": 1.0}),
 }

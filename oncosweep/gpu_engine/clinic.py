@@ -21,6 +21,12 @@ Bin(2**50, n VAF_v / 2**50), whose total-variation distance to the Poisson law i
 (n VAF_v)^2 / 2**50 (Le Cam 1960): below 1e-9 for means up to 1e3. A variant is detected when
 its reads reach ``threshold``.
 
+With ``ctdna.assay`` the reads come from the assay model instead (``ctdna_assay.py``): with
+a = assay_shed (plasma copies per ml per cell dying per day), N = assay_normal and c the
+clonal-haematopoiesis allele fraction, the variant copies per ml are a F_v / 2 + c N and the
+wild-type copies (N - c N) + (a F - a F_v / 2); Poisson copies in the tube, binomial reads with
+errors, the same threshold.
+
 **Strategies**: per-realization policy state, decided at clinic visits.
 
 Each realization carries its own state (arrays over lanes): the active regimen (-1: none),
@@ -51,6 +57,7 @@ from typing import Any
 
 from oncosweep.gpu_engine import binomial as _binomial
 from oncosweep.gpu_engine import rng
+from oncosweep.gpu_engine.ctdna_assay import assay_reads
 from oncosweep.gpu_engine.philox import uniform_pair
 from oncosweep.lowering.compiled import CompiledModel
 
@@ -77,6 +84,9 @@ def ctdna_detected(xp: ModuleType, model: CompiledModel, key: tuple[int, int], s
                    realization: Any, flux: Any, variant_flux: Any) -> Any:
     """(A, V) bool: each monitored variant's reads reach the threshold. ``flux``: (A,) cells
     dying per day; ``variant_flux``: (A, V) of those carrying each monitored variant."""
+    if model.ctdna_assay:
+        return _assay_reads(xp, model, key, step, realization, flux, variant_flux
+                            ) >= model.ctdna_threshold
     tumour = model.shed_per_death * flux
     vaf = 0.5 * model.shed_per_death * variant_flux / (model.normal_genomes + tumour)[:, None]
     vaf = xp.minimum(vaf, 1.0)
@@ -94,6 +104,23 @@ def ctdna_detected(xp: ModuleType, model: CompiledModel, key: tuple[int, int], s
     reads = _binomial.binomial(xp, key, slot.reshape(-1), step, real.reshape(-1),
                                trials.reshape(-1), p.reshape(-1)).reshape(n_lanes, n_variants)
     return reads >= model.ctdna_threshold
+
+
+def _assay_reads(xp: ModuleType, model: CompiledModel, key: tuple[int, int], step: int,
+                 realization: Any, flux: Any, variant_flux: Any) -> Any:
+    """(A, V) int64 variant reads of the assay model (module docstring)."""
+    n_lanes, n_variants = variant_flux.shape
+    tumour = model.assay_shed * flux  # (A,) copies per ml
+    variant = (0.5 * model.assay_shed) * variant_flux  # (A, V)
+    ch = model.assay_ch_vaf * model.assay_normal
+    mutant = variant + ch
+    wild = (model.assay_normal - ch) + (tumour[:, None] - variant)
+    real = xp.broadcast_to(realization[:, None], (n_lanes, n_variants)).reshape(-1)
+    index = xp.broadcast_to(xp.arange(n_variants)[None, :], (n_lanes, n_variants)).reshape(-1)
+    reads = assay_reads(xp, key, step, real, index, EVENT_CTDNA_BASE, mutant.reshape(-1),
+                        wild.reshape(-1), tube_ml=model.assay_tube, depth=model.ctdna_depth,
+                        error_rate=model.assay_error)
+    return reads.reshape(n_lanes, n_variants)
 
 
 def death_flux(xp: ModuleType, model: CompiledModel, rates: Any, counts: Any, conc: Any | None,

@@ -177,6 +177,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("ctdna_poisson", "bool", (), "clinic", "", "Poisson read sampling instead of binomial"),
     _p("ctdna_threshold", "int64", (), "clinic", "reads", "mutant reads for a call"),
     _p("ctdna_loci", "int64", ("V",), "clinic", "1", "monitored loci"),
+    _p("ctdna_assay", "bool", (), "clinic", "", "reads from the assay model (ctdna_assay)"),
+    _p("assay_shed", "float64", (), "clinic", "genome equivalents per ml per dying cell per day",
+       "plasma copies per tumour cell dying per day at steady state"),
+    _p("assay_normal", "float64", (), "clinic", "genome equivalents per ml",
+       "normal cell-free DNA"),
+    _p("assay_tube", "float64", (), "clinic", "ml", "plasma per sample"),
+    _p("assay_error", "float64", (), "clinic", "1", "per-read error rate"),
+    _p("assay_ch_vaf", "float64", (), "clinic", "1",
+       "allele fraction of the variant in normal cell-free DNA (clonal haematopoiesis)"),
     _p("regimen_resists", "bool", ("Rg", "V"), "clinic", "", "the single mutant of each "
        "monitored locus grows under the regimen at steady exposure"),
     # ---- budget: sizes, time step, horizon, tracing ------------------------------------

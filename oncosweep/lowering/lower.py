@@ -9,7 +9,7 @@ counts exactly; any other time is rounded down: never beyond the time the user g
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -156,6 +156,18 @@ def _strategy_fields(scenario: Scenario, strategy: str | None, horizon_steps: in
     }
 
 
+def _assay_fields(assay: Any) -> dict:
+    """The ctDNA assay's entries (gpu_engine/ctdna_assay.py); neutral values without one."""
+    return {
+        "ctdna_assay": assay is not None,
+        "assay_shed": float(assay.copies_per_death()) if assay else 0.0,
+        "assay_normal": float(assay.normal_cfdna) if assay else 0.0,
+        "assay_tube": float(assay.tube) if assay else 0.0,
+        "assay_error": float(assay.error_rate) if assay else 0.0,
+        "assay_ch_vaf": float(assay.ch_vaf) if assay else 0.0,
+    }
+
+
 def _monitoring_fields(scenario: Scenario, dt: float) -> dict:
     monitoring = scenario.monitoring
     ctdna = monitoring.ctdna if monitoring is not None else None
@@ -174,6 +186,7 @@ def _monitoring_fields(scenario: Scenario, dt: float) -> dict:
         "ctdna_poisson": bool(ctdna is not None and ctdna.sampling == "poisson"),
         "ctdna_threshold": int(ctdna.threshold) if ctdna else 1,
         "ctdna_loci": np.array(scenario.ctdna_variant_indices(), dtype=np.int64),
+        **_assay_fields(ctdna.assay if ctdna else None),
     }
     return fields
 

@@ -11,6 +11,7 @@ these observations; how they are drawn is the engine's business.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -29,7 +30,7 @@ from oncosweep.scenario.simulation import Simulation, step_multiple_problems, to
 from oncosweep.scenario.tumour import Tumour
 from oncosweep.scenario.tumour_checks import listing
 
-__all__ = ["CtDNA", "Imaging", "Monitoring", "Progression", "monitoring_problems"]
+__all__ = ["CtDNA", "CtDNAAssay", "Imaging", "Monitoring", "Progression", "monitoring_problems"]
 
 _NonNegative = Annotated[Number, Bounds(ge=0)]
 _Count = Annotated[Integer, Bounds(ge=1, le=2**31 - 1)]
@@ -58,9 +59,48 @@ class Progression(ScenarioModel):
     """Cells, >= 0: smaller observed burdens are never progression."""
 
 
+class CtDNAAssay(ScenarioModel):
+    """A ctDNA assay (gpu_engine/ctdna_assay.py): tumour DNA shed into plasma by dying cells
+    and cleared with a half-life (quasi-steady state: the half-life is minutes, visits are
+    weeks apart), a tube of plasma with Poisson numbers of variant and wild-type copies,
+    sequencing reads with a per-read error rate, and clonal haematopoiesis.
+
+    The defaults follow Avanzini et al., "A mathematical model of ctDNA shedding predicts tumor
+    detection size", Sci Adv 2020;6:eabc4308 (shedding per cell death of lung tumours 1.4e-4
+    haploid genome equivalents; cell-free DNA half-life 30 min; plasma 3 l; normal cell-free
+    DNA 1500 genome equivalents per ml; 15 ml of blood, about 8 ml of plasma, per sample is
+    their design, 4 ml here: one 10 ml tube), with an error-suppressed sequencing error
+    rate of 1e-5 per read (Newman et al., Nat Biotechnol 2016;34:547-555: 'integrated digital
+    error suppression' to ~1e-5)."""
+
+    shedding: PositiveNumber = 1.4e-4
+    """Haploid genome equivalents released into plasma per tumour cell death, > 0."""
+    half_life: PositiveNumber = 30.0 / 1440.0
+    """Days, > 0: half-life of cell-free DNA in plasma (30 min)."""
+    plasma_volume: PositiveNumber = 3000.0
+    """Millilitres of plasma in the patient, > 0."""
+    normal_cfdna: PositiveNumber = 1500.0
+    """Haploid genome equivalents per ml of plasma from normal cells, > 0."""
+    tube: PositiveNumber = 4.0
+    """Millilitres of plasma analysed per sample, > 0."""
+    error_rate: Annotated[Number, Bounds(ge=0, le=0.5)] = 1.0e-5
+    """Probability that a read shows the other allele at the variant position, in [0, 0.5]."""
+    ch_vaf: Annotated[Number, Bounds(ge=0, lt=1)] = 0.0
+    """Allele fraction of the variant in normal cell-free DNA (clonal haematopoiesis carrying
+    the same variant), in [0, 1): 0, none."""
+
+    def copies_per_death(self) -> float:
+        """Haploid genome equivalents per ml of plasma per tumour cell dying per day at steady
+        state: shedding / (clearance rate ln 2 / half_life x plasma volume)."""
+        return self.shedding * self.half_life / (math.log(2.0) * self.plasma_volume)
+
+
 class CtDNA(ScenarioModel):
     """ctDNA sampling at every visit: mutant reads of each monitored variant in one blood
-    sample."""
+    sample. With ``assay`` the reads come from the assay model (copies in a tube, reads with
+    errors); without it, from the simple read model of ``shed_per_death``, ``normal_genomes``
+    and ``sampling``, which ``assay`` replaces (they may not be set to other values than their
+    defaults with it)."""
 
     shed_per_death: PositiveNumber = 1.0e-5
     """Tumour genome equivalents in one blood sample per tumour cell dying per day, > 0."""
@@ -75,10 +115,17 @@ class CtDNA(ScenarioModel):
     """Mutant reads needed to call a variant (limit of detection), an integer in [1, depth]."""
     variants: Annotated[tuple[str, ...], Field(min_length=1)] | None = None
     """Locus names monitored, each at most once (null: every locus)."""
+    assay: CtDNAAssay | None = None
+    """The assay model (null: the simple read model)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> CtDNA:
         out: list[Problem] = []
+        if self.assay is not None:
+            for name in ("shed_per_death", "normal_genomes", "sampling"):
+                if getattr(self, name) != type(self).model_fields[name].default:
+                    out.append(((name,), "belongs to the simple read model, which assay "
+                                "replaces: use assay.shedding / assay.normal_cfdna instead"))
         variants = self.variants or ()
         for i, name in enumerate(variants):
             if name in variants[:i]:

@@ -2,11 +2,13 @@
 //
 // The CUDA twin of oncosweep/gpu_engine/clinic.py; see its docstring
 // for the model. Monitoring draws live in the channel of the reserved cell type (16383):
-// event 0 imaging (one Philox block, Box–Muller), event 1 + v the ctDNA reads of variant v.
+// event 0 imaging (one Philox block, Box–Muller), event 1 + v the ctDNA reads of variant v,
+// events 16 + v and 24 + v the assay model's variant and wild-type copies in the tube.
 #pragma once
 
 #include "binomial.cuh"
 #include "compat.cuh"
+#include "ctdna_assay.cuh"
 #include "hazards.cuh"
 #include "model.cuh"
 #include "philox.cuh"
@@ -119,6 +121,24 @@ OS_HD inline bool os_ctdna_resisting(const OsModel& m, OsKey key, uint32_t step,
       m.treated() ? m.regimen_resists() + m.lines()[line] * n_var : nullptr;
   bool resisting = false;
   for (int v = 0; v < n_var; ++v) {
+    const uint32_t slot = (OS_RESERVED_CELL_TYPE << OS_TYPE_SHIFT) |
+                          ((uint32_t)(1 + v) << OS_EVENT_SHIFT);
+    if (m.ctdna_assay()) {  // clinic._assay_reads
+      const double a_tumour = m.assay_shed() * flux;
+      const double a_variant = (0.5 * m.assay_shed()) * variant_flux[v];
+      const double ch = m.assay_ch_vaf() * m.assay_normal();
+      const double mutant = a_variant + ch;
+      const double wild = (m.assay_normal() - ch) + (a_tumour - a_variant);
+      const uint32_t cell = OS_RESERVED_CELL_TYPE << OS_TYPE_SHIFT;
+      const int64_t reads = os_assay_reads(
+          key, cell | ((OS_EVENT_ASSAY_MUTANT_BASE + (uint32_t)v) << OS_EVENT_SHIFT),
+          cell | ((OS_EVENT_ASSAY_WILD_BASE + (uint32_t)v) << OS_EVENT_SHIFT), slot, step, real,
+          mutant, wild, m.assay_tube(), m.ctdna_depth(), m.assay_error());
+      if (reads >= m.ctdna_threshold() && (resists == nullptr || resists[v] != 0)) {
+        resisting = true;
+      }
+      continue;
+    }
     double vaf = m.half_shed() * variant_flux[v] / denominator;
     vaf = os_min(vaf, 1.0);
     int64_t trials;
@@ -134,8 +154,6 @@ OS_HD inline bool os_ctdna_resisting(const OsModel& m, OsKey key, uint32_t step,
       *status = OS_BAD_PROBABILITY;
       return false;
     }
-    const uint32_t slot = (OS_RESERVED_CELL_TYPE << OS_TYPE_SHIFT) |
-                          ((uint32_t)(1 + v) << OS_EVENT_SHIFT);
     const int64_t reads = os_binomial(key, slot, step, real, trials, p);
     const bool detected = reads >= m.ctdna_threshold();
     if (detected && (resists == nullptr || resists[v] != 0)) resisting = true;

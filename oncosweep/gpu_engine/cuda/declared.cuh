@@ -9,15 +9,16 @@
 #define OS_INT_SCALARS(X)                                                               \
   X(growth_law) X(strategy_kind) X(combination) X(off_regimen) X(on_steps) X(off_steps) \
   X(visit_steps) X(progression_reference) X(ctdna) X(ctdna_depth) X(ctdna_poisson)      \
-  X(ctdna_threshold) X(detection_size) X(lethal_size) X(scheme) X(horizon_steps)        \
-  X(max_detection_steps) X(max_restarts) X(trace_every_steps) X(n_types) X(n_loci)      \
-  X(n_phenotypes) X(n_compartments) X(n_groups) X(n_drugs) X(n_regimens) X(n_lines)     \
-  X(n_dose_levels) X(n_ctdna) X(n_trace_times) X(n_visits) X(has_immune)                \
-  X(drug_sensitive_switching) X(imaging_noise) X(detection_substeps)
+  X(ctdna_threshold) X(ctdna_assay) X(detection_size) X(lethal_size) X(scheme)          \
+  X(horizon_steps) X(max_detection_steps) X(max_restarts) X(trace_every_steps)          \
+  X(n_types) X(n_loci) X(n_phenotypes) X(n_compartments) X(n_groups) X(n_drugs)         \
+  X(n_regimens) X(n_lines) X(n_dose_levels) X(n_ctdna) X(n_trace_times) X(n_visits)     \
+  X(has_immune) X(drug_sensitive_switching) X(imaging_noise) X(detection_substeps)
 
 #define OS_FLOAT_SCALARS(X)                                                            \
   X(frac_off) X(frac_on) X(detection_limit) X(progression_factor) X(progression_floor) \
-  X(shed_per_death) X(normal_genomes) X(dt) X(imaging_sigma) X(imaging_half_var)       \
+  X(shed_per_death) X(normal_genomes) X(assay_shed) X(assay_normal) X(assay_tube)      \
+  X(assay_error) X(assay_ch_vaf) X(dt) X(imaging_sigma) X(imaging_half_var)            \
   X(half_shed) X(ctdna_depth_f) X(detection_near)
 
 #define OS_FLOAT_ARRAYS(X)                                                         \
