@@ -191,7 +191,8 @@ def test_report_renders_in_headless_chromium(report: Path) -> None:
             pixels = np.asarray(image.open(io.BytesIO(figure.screenshot())).convert("L"))
             assert pixels.size and pixels.std() > 5, f"figure {i} looks blank"
         assert page.title() == "oncosweep report: report-test"
-        assert page.locator("h2").count() == 8
+        # run, axes, survival, probabilities, exposure, robustness, figures, scenario, versions
+        assert page.locator("h2").count() == 9
         assert errors == []
     # the page itself is the only thing loaded (figures are data: URIs, not requests)
     assert [url for url in requests if not url.startswith(("file:", "data:"))] == []

@@ -264,6 +264,48 @@ def _probability_section(ds: Any, options: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _exposure_section(ds: Any) -> str:
+    from oncosweep.analysis.exposure import dose_intensity  # noqa: PLC0415
+
+    out = ['<h2 id="exposure">Drug exposure</h2>']
+    try:
+        intensity = dose_intensity(ds)
+    except ValueError as exc:
+        return "".join(out) + missing(f"not available: {exc}")
+    table = xr_dataset({
+        "n": intensity.isel(drug=0).notnull().sum("realization"),
+        "mean": intensity.mean("realization"),
+        "q25": intensity.quantile(0.25, "realization").drop_vars("quantile"),
+        "q75": intensity.quantile(0.75, "realization").drop_vars("quantile"),
+    })
+    drugs = [str(d) for d in table["drug"].values]
+
+    def cell(i: int) -> Callable[[Any], str]:
+        def render(t: Any) -> str:
+            one = t.isel(drug=i)
+            return (f"{float(one['mean']):.2f} ({float(one['q25']):.2f}–"
+                    f"{float(one['q75']):.2f})")
+        return render
+
+    header, rows = group_rows(table, row_dims(table, "n"),
+                              [("n", lambda t: str(int(t["n"])))]
+                              + [(drug, cell(i)) for i, drug in enumerate(drugs)])
+    out.append(html_table(header, rows, text_columns=len(header) - 1 - len(drugs)))
+    out.append('<p class="note">Dose intensity: each detected tumour\'s drug exposure (area '
+               "under the plasma concentration curve until the horizon, death or cure) "
+               "relative to what the drug's standard continuous dosing gives over the same "
+               "time, with the patient's own half-life: mean (interquartile range). 1: "
+               "standard continuous dosing; a sequence of drugs shares it between them.</p>")
+    return "".join(out)
+
+
+def xr_dataset(variables: dict[str, Any]) -> Any:
+    """An xarray.Dataset of ``variables`` (imported here: the report's lazy imports)."""
+    import xarray as xr  # noqa: PLC0415
+
+    return xr.Dataset(variables)
+
+
 def _robustness_section(ds: Any, options: dict[str, Any]) -> str:
     metric, criterion = options["metric"], options["criterion"]
     out = ['<h2 id="robustness">Robustness ranking</h2>']
@@ -462,6 +504,7 @@ def _page(ds: Any, where: str, options: dict[str, Any]) -> str:
         _axes_section(ds),
         _survival_section(ds, options),
         _probability_section(ds, options),
+        _exposure_section(ds),
         _robustness_section(ds, options),
     ]
     patients = bool(drawn_parameters(ds))
@@ -476,7 +519,8 @@ def _page(ds: Any, where: str, options: dict[str, Any]) -> str:
     sections.append('<h2 id="versions">Versions</h2>'
                     + html_table(["package", "version"], version_rows, text_columns=2))
     contents = [("run", "Run"), ("axes", "Sweep axes"), ("survival", "Survival"),
-                ("probabilities", "Probabilities"), ("robustness", "Robustness ranking"),
+                ("probabilities", "Probabilities"), ("exposure", "Drug exposure"),
+                ("robustness", "Robustness ranking"),
                 *([("patients", "Outcome by patient characteristics")] if patients else []),
                 ("figures", "Figures"), ("config", "Scenario"), ("versions", "Versions")]
     nav = "".join(f'<li><a href="#{a}">{escape(t)}</a></li>' for a, t in contents)

@@ -23,8 +23,8 @@ __all__ = ["VARIABLES", "open_source"]
 
 #: the per-realization and traced variables the report reads (others are not loaded)
 VARIABLES = ("detected", "progressed", "time_to_progression", "died", "time_to_death",
-             "cured", "time_to_cure", "resistant_at_start", "ctdna_lead_time", "trajectory",
-             "on_treatment", "observed_burden", "done", "unit_backend")
+             "cured", "time_to_cure", "resistant_at_start", "ctdna_lead_time", "drug_exposure",
+             "trajectory", "on_treatment", "observed_burden", "done", "unit_backend")
 #: format attributes of the stores that ``oncosweep sweep`` and ``oncosweep run`` write
 _FORMATS = ("oncosweep-sweep/", "oncosweep-realizations/")
 

@@ -62,7 +62,8 @@ def summarize(ds: Any, *, compact: bool = False) -> str:
 FOOTNOTE = ("(median TTP: Kaplan–Meier, days from treatment start, censored at death and, for "
             "cured or surviving tumours, at the horizon; ctDNA lead: median days of the first "
             "ctDNA call ahead of the first imaging progression; dosed: mean share of time on a "
-            "regimen)")
+            "regimen; dose int.: mean drug exposure relative to standard continuous dosing "
+            "over the same time, summed over drugs)")
 
 
 def _outcome_table(ds: Any, detected: np.ndarray, *, footnote: bool) -> list[str]:
@@ -70,14 +71,28 @@ def _outcome_table(ds: Any, detected: np.ndarray, *, footnote: bool) -> list[str
         return []
     strategies = ds["strategy"].values if "strategy" in ds.dims else [None]
     lines = [f"{'strategy':14s}{'progressed':>12s}{'median TTP':>13s}{'cured':>8s}"
-             f"{'died':>8s}{'switches':>10s}{'ctDNA lead':>12s}{'dosed':>8s}"]
+             f"{'died':>8s}{'switches':>10s}{'ctDNA lead':>12s}{'dosed':>8s}{'dose int.':>11s}"]
+    intensity = _total_intensity(ds)
     for name in strategies:
         one = ds.sel(strategy=name) if name is not None else ds
-        lines.append(_outcome_row(one, detected, str(name or ds.attrs.get("strategy") or "-")))
+        total = None if intensity is None else (
+            intensity.sel(strategy=name) if name is not None else intensity)
+        lines.append(_outcome_row(one, detected, str(name or ds.attrs.get("strategy") or "-"),
+                                  total))
     return [*lines, FOOTNOTE] if footnote else lines
 
 
-def _outcome_row(ds: Any, detected: np.ndarray, name: str) -> str:
+def _total_intensity(ds: Any) -> Any:
+    """Dose intensity summed over drugs (analysis.exposure), or None where not available."""
+    from oncosweep.analysis.exposure import dose_intensity  # noqa: PLC0415
+
+    try:
+        return dose_intensity(ds).sum("drug", min_count=1)
+    except (ValueError, KeyError):
+        return None
+
+
+def _outcome_row(ds: Any, detected: np.ndarray, name: str, intensity: Any = None) -> str:
     progressed = ds["progressed"].values[detected]
     ttp = ds["time_to_progression"].values[detected]
     # censoring: at death (death without progression is not progression); a cured tumour
@@ -91,7 +106,9 @@ def _outcome_row(ds: Any, detected: np.ndarray, name: str) -> str:
             f"{ds['cured'].values[detected].mean():8.3f}"
             f"{ds['died'].values[detected].mean():8.3f}"
             f"{ds['regimen_switches'].values[detected].mean():10.2f}{lead_text:>12s}"
-            f"{np.nanmean(ds['treated_fraction'].values[detected]):8.2f}")
+            f"{np.nanmean(ds['treated_fraction'].values[detected]):8.2f}"
+            + (f"{'-':>11s}" if intensity is None
+               else f"{np.nanmean(intensity.values[detected]):11.2f}"))
 
 
 def km_median(times: np.ndarray, event: np.ndarray, censor_at: np.ndarray) -> float:
