@@ -67,6 +67,13 @@ EDITED = {
     "ctdna_assay": ("ctdna_monitoring.yaml", 32, {
         "monitoring.ctdna.assay": {"shedding": 1.4e-4, "error_rate": 1e-4, "ch_vaf": 2e-5},
         "monitoring.ctdna.depth": 20000, "simulation.horizon": 400.0}),
+    # lesions and RECIST 1.1: progression by PD, a new baseline at the switch, best response
+    "sequential_recist": ("strategy_sequential.yaml", 48, {
+        "monitoring.recist": {}, "simulation.horizon": 600.0}),
+    # two compartments as two lesions (a new lesion when the brain is seeded), tiny lesions
+    "sanctuary_recist": ("mech_sanctuary.yaml", 40, {"monitoring": {
+        "visit_every": 14.0, "imaging": {"cv": 0.0, "detection_limit": 1e2},
+        "recist": {"cells_per_cm3": 1e3}}}),
     # the exact scheme with large steps: several pieces of strongly varying drug effect
     "persister_exact_dt_1": ("mech_persister.yaml", 40, {"simulation.dt": 1.0}),
 }

@@ -38,6 +38,8 @@ def test_euler_reproduces_the_recording_made_before_the_exact_scheme(config: str
                   seed=GOLDEN["seed"], point=GOLDEN["point"], backend="cpu", threads=2)
     expected = GOLDEN["digests"][config]
     got = digest(ds)
-    assert sorted(got) == sorted(expected)
+    # outputs added since the recording (RECIST's best response, sum of diameters) are new,
+    # not changes: every recorded variable must be there and unchanged
+    assert set(expected) <= set(got), sorted(set(expected) - set(got))
     changed = [name for name in expected if got[name] != expected[name]]
     assert not changed, f"{config}: {changed} differ from the recording"

@@ -214,9 +214,12 @@ def tick(xp: ModuleType, model: CompiledModel, state: PolicyLanes, lanes: Any, s
 
 
 def visit(xp: ModuleType, model: CompiledModel, state: PolicyLanes, lanes: Any,
-          baseline_visit: Any, observed: Any, resisting_variant: Any | None, it: int) -> None:
+          baseline_visit: Any, observed: Any, resisting_variant: Any | None, it: int,
+          recist_pd: Any | None = None) -> None:
     """Decisions at a visit of ``lanes`` with imaging ``observed`` (cells) and, with ctDNA,
-    ``resisting_variant`` (a monitored variant that resists the current regimen detected)."""
+    ``resisting_variant`` (a monitored variant that resists the current regimen detected);
+    with RECIST (``model.recist``), ``recist_pd`` is the visit's progressive disease, which
+    replaces the burden rule of ``progression``."""
     if lanes.size == 0:
         return
     first = baseline_visit
@@ -229,8 +232,12 @@ def visit(xp: ModuleType, model: CompiledModel, state: PolicyLanes, lanes: Any,
         return
     reference = state.nadir[lanes] if model.progression_reference == "nadir" else (
         state.baseline[lanes])
-    progression = (~first & (observed > 0) & (observed >= model.progression_factor * reference)
-                   & (observed >= model.progression_floor))
+    if model.recist:
+        progression = ~first & recist_pd
+    else:
+        progression = (~first & (observed > 0)
+                       & (observed >= model.progression_factor * reference)
+                       & (observed >= model.progression_floor))
     state.first_pd_it[lanes] = xp.where(progression & (state.first_pd_it[lanes] < 0), it,
                                         state.first_pd_it[lanes])
     failed = progression

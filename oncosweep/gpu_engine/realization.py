@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from oncosweep.gpu_engine import clinic, rng
+from oncosweep.gpu_engine import clinic, lesions, recist, rng
 from oncosweep.gpu_engine import pharmacology as pk
 from oncosweep.gpu_engine.allocator import tune_allocator
 from oncosweep.gpu_engine.derived import detection_substeps
@@ -57,6 +57,7 @@ class _Lanes:
     conc: Any
     auc: Any
     policy: clinic.PolicyLanes
+    recist: lesions.RecistLanes
 
 
 def run_engine(
@@ -114,6 +115,7 @@ def run_engine(
         conc=xp.zeros((n_real, n_drugs)),
         auc=xp.zeros((n_real, n_drugs)),
         policy=clinic.PolicyLanes.empty(xp, n_real),
+        recist=lesions.RecistLanes.empty(xp, n_real),
     )
     decay = pk.StepDecay.from_half_lives(model.half_life, model.dt)
     bolus = xp.asarray(model.regimen_bolus)
@@ -128,6 +130,7 @@ def run_engine(
     raw = allocate_raw(xp, model, n_real, traced.size)
     trajectory, conc_trace = raw["trajectory"], raw["concentration"]
     dose_trace, observed_trace = raw["on_treatment"], raw["observed_burden"]
+    diameter_trace = raw["sum_diameters"]
 
     counter = DrawCounter() if count_draws else None
     lane_steps = 0
@@ -145,12 +148,14 @@ def run_engine(
         if model.visit_steps and rows.size:
             (visiting,) = xp.nonzero(treated & (since % model.visit_steps == 0))
             if visiting.size:
-                observed = _visit(xp, model, dm, state, visiting, since, total, key, it, real,
-                                  resists, lines, group_of)
+                observed, diameters = _visit(xp, model, dm, state, visiting, since, total, key,
+                                             it, real, resists, lines, group_of)
                 rows_traced = trace_row[visiting]
                 keep = rows_traced >= 0
-                observed_trace[rows_traced[keep], since[visiting][keep] // model.visit_steps] = (
-                    observed[keep])
+                at = (rows_traced[keep], since[visiting][keep] // model.visit_steps)
+                observed_trace[at] = observed[keep]
+                if diameters is not None:
+                    diameter_trace[at] = diameters[keep]
         dosed = rows[plan.regimen[rows] >= 0] if model.treated else rows[:0]
         if dosed.size:
             state.conc[dosed] += bolus[plan.regimen[dosed], it - plan.activated[dosed]] * (
@@ -209,7 +214,7 @@ def run_engine(
                auc=state.auc, progressed=plan.progressed.astype(xp.int64),
                progression_it=plan.progression_it, first_pd_it=plan.first_pd_it,
                ctdna_it=plan.ctdna_it, switches=plan.switches,
-               treated_steps=plan.treated_steps)
+               treated_steps=plan.treated_steps, **_response_outputs(xp, state.recist.best))
     return finish(model, {name: to_host(value) for name, value in raw.items()}, start=start,
                   traced=traced, rows=host_rows, stats={
         "iterations": it,
@@ -294,9 +299,31 @@ def _visit(xp, model, dm, state, visiting, since, total, key, it, real, resists,
             resisting = (detected & resists[current]).any(axis=1)
         else:
             resisting = detected.any(axis=1)
+    if not model.recist:
+        clinic.visit(xp, model, state.policy, visiting, since[visiting] == 0, observed,
+                     resisting, it)
+        return observed, None
+    rl = state.recist
+    measured = lesions.measure(xp, model, key, it, real[visiting],
+                               lesions.lesion_cells(xp, model, state.counts[visiting]))
+    line_before = state.policy.line[visiting].copy()
+    code, total = lesions.evaluate(xp, model, rl, visiting, measured)
+    first_line = line_before == 0
+    recist.recist_best_update(xp, rl.best, code[first_line],
+                              since[visiting][first_line] * model.dt, model.confirm_days,
+                              model.min_sd_days, lanes=visiting[first_line])
     clinic.visit(xp, model, state.policy, visiting, since[visiting] == 0, observed, resisting,
-                 it)
-    return observed
+                 it, recist_pd=code == recist.PD)
+    switched = state.policy.line[visiting] != line_before
+    lesions.rebaseline(xp, model, rl, visiting[switched], measured[switched])
+    return observed, total
+
+
+def _response_outputs(xp: ModuleType, best: recist.RecistBest) -> dict[str, Any]:
+    """The raw best-response outputs of the first line (zeros / NaN without RECIST)."""
+    done = recist.recist_best_finish(xp, best)
+    return {"best_response": done.response, "response_day": done.response_day,
+            "response_duration": done.duration, "response_event": done.event}
 
 
 def _crowding(xp: ModuleType, model: CompiledModel, counts: Any, group_of: Any) -> Any | None:

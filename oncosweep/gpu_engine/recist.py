@@ -3,7 +3,7 @@
 Eisenhauer et al., "New response evaluation criteria in solid tumours: revised RECIST guideline
 (version 1.1)", Eur J Cancer 2009;45:228-247 (sections cited below). Target lesions and new
 lesions only: non-target lesions and lymph-node short axes are not modelled (docs/recist.md).
-Not wired into the engine yet.
+Fed by gpu_engine/lesions.py (``monitoring.recist``).
 
 **Time point response** (:func:`recist_visit`; section 4.3.1 for the target lesions, 4.3.5
 for new lesions, Table 1 without non-target lesions). Input per visit: ``sum_mm``, the sum of

@@ -177,6 +177,12 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("ctdna_poisson", "bool", (), "clinic", "", "Poisson read sampling instead of binomial"),
     _p("ctdna_threshold", "int64", (), "clinic", "reads", "mutant reads for a call"),
     _p("ctdna_loci", "int64", ("V",), "clinic", "1", "monitored loci"),
+    _p("recist", "bool", (), "clinic", "", "lesions evaluated by RECIST 1.1 (lesions.py)"),
+    _p("cells_per_cm3", "float64", (), "clinic", "cells per cm^3", "lesion cell density"),
+    _p("lesion_noise_mm", "float64", (), "clinic", "mm", "sd of a measured diameter"),
+    _p("measurable_mm", "float64", (), "clinic", "mm", "smallest target lesion at baseline"),
+    _p("confirm_days", "float64", (), "clinic", "days", "confirmation of CR / PR"),
+    _p("min_sd_days", "float64", (), "clinic", "days", "minimum time for SD"),
     _p("ctdna_assay", "bool", (), "clinic", "", "reads from the assay model (ctdna_assay)"),
     _p("assay_shed", "float64", (), "clinic", "genome equivalents per ml per dying cell per day",
        "plasma copies per tumour cell dying per day at steady state"),
@@ -315,10 +321,16 @@ RAW_OUTPUTS: tuple[RawOutput, ...] = (
     RawOutput("ctdna_it", "int64", ("R",), 0, "iteration of the first ctDNA call, or -1"),
     RawOutput("switches", "int64", ("R",), 0, "regimen switches"),
     RawOutput("treated_steps", "int64", ("R",), 0, "steps with a regimen given"),
+    RawOutput("best_response", "int64", ("R",), 0, "first line's RECIST best response code"),
+    RawOutput("response_day", "float64", ("R",), NAN, "first confirmed CR/PR visit, days"),
+    RawOutput("response_duration", "float64", ("R",), NAN, "duration of response, days"),
+    RawOutput("response_event", "int64", ("R",), 0, "1: PD ended the response"),
     RawOutput("trajectory", "float64", ("K", "times", "T"), NAN, "cells of traced lanes"),
     RawOutput("concentration", "float64", ("K", "times", "D"), NAN, "plasma concentration"),
     RawOutput("on_treatment", "float64", ("K", "times"), NAN, "dose factor given (0: off)"),
     RawOutput("observed_burden", "float64", ("K", "visits"), NAN, "imaged burden at visits"),
+    RawOutput("sum_diameters", "float64", ("K", "visits"), NAN,
+              "RECIST sum of target lesion diameters at visits, mm"),
 )
 """The raw record, in the order of the compiled engines' output addresses."""
 
@@ -399,6 +411,17 @@ RESULTS: tuple[Result, ...] = (
            "days", "NaN unless both happened"),
     Result("treated_fraction", "float64", _R,
            "share of the simulated treatment time with a regimen given", "1"),
+    Result("best_response", "int64", _R,
+           "RECIST 1.1 best overall response of the first treatment line", "1",
+           "0 NE, 1 CR, 2 PR, 3 SD, 4 PD (confirmed CR/PR); 0 without monitoring.recist"),
+    Result("time_to_response", "float64", _R,
+           "time from treatment start to the first visit of the first confirmed response",
+           "days", "NaN without a confirmed CR or PR"),
+    Result("duration_of_response", "float64", _R,
+           "from the first visit of the confirmed response to PD or the last visit of the "
+           "first line", "days", "NaN without a confirmed CR or PR"),
+    Result("response_ended", "bool", _R,
+           "the response ended in PD (False: censored at the first line's last visit)"),
     Result("trajectory", "float64", (*_TRACE, "cell_type"),
            "cells of each type of traced realizations after treatment start", "cells",
            "0 after cure; NaN after death and for realizations never detected"),
@@ -412,6 +435,9 @@ RESULTS: tuple[Result, ...] = (
     Result("observed_burden", "float64", ("traced_realization", "visit"),
            "imaged total burden at each visit of traced realizations", "cells",
            "0 below the detection limit; NaN where no visit took place"),
+    Result("sum_diameters", "float64", ("traced_realization", "visit"),
+           "RECIST sum of the target lesions' measured diameters at each visit of traced "
+           "realizations", "mm", "NaN where no visit took place or without monitoring.recist"),
 )
 """The result variables, in dataset order."""
 

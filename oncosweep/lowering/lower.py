@@ -156,6 +156,18 @@ def _strategy_fields(scenario: Scenario, strategy: str | None, horizon_steps: in
     }
 
 
+def _recist_fields(rec: Any) -> dict:
+    """Lesions and RECIST 1.1 (gpu_engine/lesions.py); neutral values without them."""
+    return {
+        "recist": rec is not None,
+        "cells_per_cm3": float(rec.cells_per_cm3) if rec else 1.0,
+        "lesion_noise_mm": float(rec.noise_mm) if rec else 0.0,
+        "measurable_mm": float(rec.measurable_mm) if rec else 10.0,
+        "confirm_days": float(rec.confirm_days) if rec else 0.0,
+        "min_sd_days": float(rec.min_sd_days) if rec else 0.0,
+    }
+
+
 def _assay_fields(assay: Any) -> dict:
     """The ctDNA assay's entries (gpu_engine/ctdna_assay.py); neutral values without one."""
     return {
@@ -187,6 +199,7 @@ def _monitoring_fields(scenario: Scenario, dt: float) -> dict:
         "ctdna_threshold": int(ctdna.threshold) if ctdna else 1,
         "ctdna_loci": np.array(scenario.ctdna_variant_indices(), dtype=np.int64),
         **_assay_fields(ctdna.assay if ctdna else None),
+        **_recist_fields(monitoring.recist if monitoring is not None else None),
     }
     return fields
 

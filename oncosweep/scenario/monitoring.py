@@ -30,7 +30,8 @@ from oncosweep.scenario.simulation import Simulation, step_multiple_problems, to
 from oncosweep.scenario.tumour import Tumour
 from oncosweep.scenario.tumour_checks import listing
 
-__all__ = ["CtDNA", "CtDNAAssay", "Imaging", "Monitoring", "Progression", "monitoring_problems"]
+__all__ = ["CtDNA", "CtDNAAssay", "Imaging", "Monitoring", "Progression", "Recist",
+           "monitoring_problems"]
 
 _NonNegative = Annotated[Number, Bounds(ge=0)]
 _Count = Annotated[Integer, Bounds(ge=1, le=2**31 - 1)]
@@ -57,6 +58,36 @@ class Progression(ScenarioModel):
     """Multiplies the reference, > 1 (1.2: RECIST's 20% increase)."""
     floor: _NonNegative = 1.0e9
     """Cells, >= 0: smaller observed burdens are never progression."""
+
+
+class Recist(ScenarioModel):
+    """Lesions measured by imaging and evaluated by RECIST 1.1 (Eisenhauer et al., Eur J Cancer
+    2009;45:228-247; gpu_engine/lesions.py and recist.py). Each compartment is a lesion (one
+    lesion without compartments): its cells give a volume (``cells_per_cm3``) and the diameter
+    of a sphere of that volume, measured with normal noise of ``noise_mm``; a lesion below
+    ``imaging.detection_limit`` cells is not seen (0 mm), one seen but measured under 5 mm
+    counts as 5 mm (section 4.3.2). At the first visit of a treatment line the lesions of at
+    least ``measurable_mm`` are the target lesions (their sum of diameters is evaluated), the
+    others seen are non-target lesions, and a lesion not seen then that is seen later is a new
+    lesion. Progression is then RECIST progressive disease (PD: a new lesion, or a sum >= 1.2 x
+    the nadir and >= 5 mm above it), which replaces the ``progression`` rule; a switch of line
+    takes a new baseline. The first line's best overall response (confirmed CR or PR after
+    ``confirm_days``, SD after ``min_sd_days``) and duration of response are recorded."""
+
+    cells_per_cm3: PositiveNumber = 1.0e9
+    """Tumour cells per cm^3 of lesion volume, > 0 (the classical 1e9; Del Monte, Cell Cycle
+    2009;8:505-506 argues for nearer 1e8 once stroma is counted)."""
+    noise_mm: _NonNegative = 2.0
+    """Millimetres, >= 0: standard deviation of one lesion's measured diameter (repeat CT of
+    lung lesions: Oxnard et al., J Clin Oncol 2011;29:3114-3119)."""
+    measurable_mm: Annotated[Number, Bounds(ge=5)] = 10.0
+    """Millimetres, >= 5: smallest target lesion at baseline (RECIST 1.1: 10 mm by CT)."""
+    confirm_days: _NonNegative = 28.0
+    """Days, >= 0: a CR or PR counts once a later visit at least this long after its first
+    visit confirms it (0: no confirmation)."""
+    min_sd_days: _NonNegative = 42.0
+    """Days, >= 0: stable disease needs a visit without PD at least this long after the
+    baseline."""
 
 
 class CtDNAAssay(ScenarioModel):
@@ -149,6 +180,8 @@ class Monitoring(ScenarioModel):
     """When the burden has progressed (default: 1.2 x nadir and >= 1e9 cells)."""
     ctdna: CtDNA | None = None
     """ctDNA sampling at visits (null: none); required by strategies of kind ctdna_switch."""
+    recist: Recist | None = None
+    """Lesions and RECIST 1.1 response evaluation (null: progression by ``progression``)."""
 
     def visit_steps(self, dt: float) -> int:
         """Time steps between visits for time step ``dt`` (days)."""

@@ -176,9 +176,10 @@ OS_HD inline void os_policy_adapt(const OsModel& m, OsPolicy* s, bool first, dou
 }
 
 // clinic.visit: decisions at a visit with imaging ``observed`` (cells); ``resisting``: ctDNA
-// saw a variant resisting the current regimen (only read when has_ctdna).
+// saw a variant resisting the current regimen (only read when has_ctdna); ``recist_pd``: the
+// visit's RECIST progressive disease (only read when m.recist()).
 OS_HD inline void os_policy_visit(const OsModel& m, OsPolicy* s, bool first, double observed,
-                                  bool has_ctdna, bool resisting, int64_t it) {
+                                  bool has_ctdna, bool resisting, int64_t it, bool recist_pd) {
   if (first) {
     s->baseline = observed;
     s->nadir = observed;
@@ -188,9 +189,10 @@ OS_HD inline void os_policy_visit(const OsModel& m, OsPolicy* s, bool first, dou
   if (kind == OS_KIND_NONE) return;
   const double reference =
       m.progression_reference() == OS_REFERENCE_NADIR ? s->nadir : s->baseline;
-  const bool progression = !first && observed > 0.0 &&
-                           observed >= m.progression_factor() * reference &&
-                           observed >= m.progression_floor();
+  const bool progression =
+      m.recist() ? (!first && recist_pd)
+                 : (!first && observed > 0.0 && observed >= m.progression_factor() * reference &&
+                    observed >= m.progression_floor());
   if (progression && s->first_pd_it < 0) s->first_pd_it = it;
   bool failed = progression;
   if (kind == OS_KIND_SEQUENTIAL || kind == OS_KIND_CTDNA_SWITCH) {

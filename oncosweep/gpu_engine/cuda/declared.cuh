@@ -9,17 +9,19 @@
 #define OS_INT_SCALARS(X)                                                               \
   X(growth_law) X(strategy_kind) X(combination) X(off_regimen) X(on_steps) X(off_steps) \
   X(visit_steps) X(progression_reference) X(ctdna) X(ctdna_depth) X(ctdna_poisson)      \
-  X(ctdna_threshold) X(ctdna_assay) X(detection_size) X(lethal_size) X(scheme)          \
-  X(horizon_steps) X(max_detection_steps) X(max_restarts) X(trace_every_steps)          \
-  X(n_types) X(n_loci) X(n_phenotypes) X(n_compartments) X(n_groups) X(n_drugs)         \
-  X(n_regimens) X(n_lines) X(n_dose_levels) X(n_ctdna) X(n_trace_times) X(n_visits)     \
-  X(has_immune) X(drug_sensitive_switching) X(imaging_noise) X(detection_substeps)
+  X(ctdna_threshold) X(recist) X(ctdna_assay) X(detection_size) X(lethal_size)          \
+  X(scheme) X(horizon_steps) X(max_detection_steps) X(max_restarts)                     \
+  X(trace_every_steps) X(n_types) X(n_loci) X(n_phenotypes) X(n_compartments)           \
+  X(n_groups) X(n_drugs) X(n_regimens) X(n_lines) X(n_dose_levels) X(n_ctdna)           \
+  X(n_trace_times) X(n_visits) X(has_immune) X(drug_sensitive_switching)                \
+  X(imaging_noise) X(detection_substeps)
 
 #define OS_FLOAT_SCALARS(X)                                                            \
   X(frac_off) X(frac_on) X(detection_limit) X(progression_factor) X(progression_floor) \
-  X(shed_per_death) X(normal_genomes) X(assay_shed) X(assay_normal) X(assay_tube)      \
-  X(assay_error) X(assay_ch_vaf) X(dt) X(imaging_sigma) X(imaging_half_var)            \
-  X(half_shed) X(ctdna_depth_f) X(detection_near)
+  X(shed_per_death) X(normal_genomes) X(cells_per_cm3) X(lesion_noise_mm)              \
+  X(measurable_mm) X(confirm_days) X(min_sd_days) X(assay_shed) X(assay_normal)        \
+  X(assay_tube) X(assay_error) X(assay_ch_vaf) X(dt) X(imaging_sigma)                  \
+  X(imaging_half_var) X(half_shed) X(ctdna_depth_f) X(detection_near)
 
 #define OS_FLOAT_ARRAYS(X)                                                         \
   X(birth_rate) X(death_rate) X(immune_kill) X(switch_rate) X(switch_rate_on_drug) \
@@ -33,14 +35,15 @@
   X(genotype) X(phenotype) X(compartment) X(group) X(initial_counts) X(drug_kill) \
   X(lines) X(ctdna_loci) X(regimen_resists)
 
-#define OS_OUTPUTS(X)                                                       \
-  X(int64_t, status) X(int64_t, attempt_start) X(int64_t, restarts)         \
-  X(int64_t, detect_it) X(int64_t, detect_substeps) X(int64_t, end_it)      \
-  X(int64_t, cured) X(int64_t, cells_at_detection) X(double, auc)           \
-  X(int64_t, progressed) X(int64_t, progression_it) X(int64_t, first_pd_it) \
-  X(int64_t, ctdna_it) X(int64_t, switches) X(int64_t, treated_steps)       \
-  X(double, trajectory) X(double, concentration) X(double, on_treatment)    \
-  X(double, observed_burden)
+#define OS_OUTPUTS(X)                                                            \
+  X(int64_t, status) X(int64_t, attempt_start) X(int64_t, restarts)              \
+  X(int64_t, detect_it) X(int64_t, detect_substeps) X(int64_t, end_it)           \
+  X(int64_t, cured) X(int64_t, cells_at_detection) X(double, auc)                \
+  X(int64_t, progressed) X(int64_t, progression_it) X(int64_t, first_pd_it)      \
+  X(int64_t, ctdna_it) X(int64_t, switches) X(int64_t, treated_steps)            \
+  X(int64_t, best_response) X(double, response_day) X(double, response_duration) \
+  X(int64_t, response_event) X(double, trajectory) X(double, concentration)      \
+  X(double, on_treatment) X(double, observed_burden) X(double, sum_diameters)
 
 #define OS_STATS(X)                                               \
   X(lane_steps) X(nontrivial_draws) X(iterations) X(failed_lanes)

@@ -17,6 +17,7 @@
 #include "clinic.cuh"
 #include "compat.cuh"
 #include "kendall_step.cuh"
+#include "lesions.cuh"
 #include "model.cuh"
 #include "pharmacology.cuh"
 #include "philox.cuh"
@@ -75,6 +76,8 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
   bool cured = false;
   OsPolicy plan;
   plan.reset();
+  OsRecistLane lesion_eval;
+  lesion_eval.reset();
   int64_t* cells_at_detection = out.cells_at_detection + lane * n_types;
   for (int t = 0; t < n_types; ++t) cells_at_detection[t] = 0;
 
@@ -130,7 +133,25 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
                                          growth_crowding ? crowd : nullptr, plan.line,
                                          &ctx.status);
         }
-        os_policy_visit(m, &plan, since == 0, observed, m.ctdna() != 0, resisting, it);
+        if (m.recist()) {  // realization._visit with RECIST
+          double measured[OS_MAX_COMPARTMENTS];
+          os_lesion_measure(m, key, step, real, counts, measured);
+          const int64_t line_before = plan.line;
+          double sum_mm;
+          const int64_t code = os_lesions_evaluate(m, &lesion_eval, measured, &sum_mm);
+          if (line_before == 0) {
+            os_recist_best_update(&lesion_eval.best, code, (double)since * m.dt(),
+                                  m.confirm_days(), m.min_sd_days());
+          }
+          os_policy_visit(m, &plan, since == 0, observed, m.ctdna() != 0, resisting, it,
+                          code == OS_RECIST_PD);
+          if (plan.line != line_before) os_lesions_rebaseline(m, &lesion_eval, measured);
+          if (trace_row >= 0) {
+            out.sum_diameters[trace_row * m.n_visits() + since / visit_steps] = sum_mm;
+          }
+        } else {
+          os_policy_visit(m, &plan, since == 0, observed, m.ctdna() != 0, resisting, it, false);
+        }
         if (trace_row >= 0) {
           out.observed_burden[trace_row * m.n_visits() + since / visit_steps] = observed;
         }
@@ -210,5 +231,9 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
   out.ctdna_it[lane] = plan.ctdna_it;
   out.switches[lane] = plan.switches;
   out.treated_steps[lane] = plan.treated_steps;
+  out.best_response[lane] = os_recist_best_response(&lesion_eval.best);
+  out.response_day[lane] = os_recist_best_response_day(&lesion_eval.best);
+  out.response_duration[lane] = os_recist_best_duration(&lesion_eval.best);
+  out.response_event[lane] = os_recist_best_event(&lesion_eval.best);
   return stats;
 }

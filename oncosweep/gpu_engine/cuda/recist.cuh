@@ -3,7 +3,7 @@
 // Eisenhauer et al., "New response evaluation criteria in solid tumours: revised RECIST
 // guideline (version 1.1)", Eur J Cancer 2009;45:228-247. Target lesions and new lesions only
 // (no non-target lesions, no lymph-node short axes); docs/recist.md states the rules and the
-// simplifications, recist.py's docstring the same in short. Not wired into the engine yet.
+// simplifications, recist.py's docstring the same in short. Fed by lesions.cuh.
 //
 // Two parts, both updated visit by visit, with no storage of past visits:
 //   * os_recist_visit: the time point response of one visit (section 4.3.1, 4.3.5, Table 1),
