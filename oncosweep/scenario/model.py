@@ -150,7 +150,7 @@ class Scenario(ScenarioModel, SweepMethods):
     ) -> tuple[Regimen, ...]:
         drugs = info.data.get("drugs")
         if drugs is not None:
-            raise_problems(regimen_problems(regimens, drugs))
+            raise_problems(regimen_problems(regimens, drugs, info.data.get("simulation")))
         return regimens
 
     @field_validator("treatment")
