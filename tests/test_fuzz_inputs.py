@@ -209,9 +209,6 @@ def _simulate_accepted(data: dict[str, Any]) -> None:
     ds = simulate(scenario, realizations=1, seed=7, backend="numpy")
     assert time.monotonic() - began < RUN_LIMIT
     assert np.isfinite(ds["drug_exposure"].values).all()
-    for name, variable in ds.data_vars.items():
-        if variable.dtype.kind == "f":
-            assert not np.isnan(variable.values).all() or variable.size == 0 or name, name
 
 
 @examples(650)
