@@ -85,9 +85,14 @@ def simulate(
 
     if not isinstance(scenario, Scenario):
         scenario = Scenario.from_yaml(scenario)
-    _check_int("realizations", realizations, 1, 2**63 - 1)
+    _check_int("realizations", realizations, 1, limits.MAX_REALIZATION_INDEX)
     _check_int("seed", seed, 0, limits.MAX_SEED)
-    _check_int("start", start, 0, 2**63 - 1)
+    _check_int("start", start, 0, limits.MAX_REALIZATION_INDEX)
+    if start + realizations - 1 > limits.MAX_REALIZATION_INDEX:
+        raise ValueError(
+            f"start: the last realization, start + realizations - 1 = {start + realizations - 1}"
+            f", is beyond {limits.MAX_REALIZATION_INDEX} = 2**63 - 1 (the engines carry "
+            "realization indices as 64-bit signed integers)")
     _check_int("point", point, 0, limits.MAX_POINT)
     if threads is not None:
         check_threads(threads)
@@ -119,6 +124,7 @@ def simulate(
 def _simulate_one(scenario, strategy, realizations, seed, start, point,
                   chosen: ResolvedBackend, batch, progress) -> Any:
     model = compile_scenario(scenario, strategy)
+    _check_memory(model, realizations)
     batch = population_batch(model, batch)  # a population's parameter blocks must fit
     runner = _runner(chosen)
     parts: list[EngineResult] = []
@@ -165,6 +171,31 @@ def _runner(chosen: ResolvedBackend) -> Callable[..., EngineResult]:
 
         return functools.partial(cpu_engine.run_cpu, threads=chosen.threads)
     return run_engine
+
+
+def result_bytes(model: Any, realizations: int) -> int:
+    """Bytes of the per-realization outputs of ``realizations`` realizations of ``model``
+    (the declared results with a realization dimension; traces are bounded apart)."""
+    sizes = {"realization": 1, "cell_type": model.n_types, "drug": model.n_drugs,
+             "traced_realization": 0, "time": model.n_trace_times, "visit": model.n_visits}
+    per = 8 + sum(int(np.prod([sizes[d] for d in r.dims])) * np.dtype(r.dtype).itemsize
+                  for r in RESULTS if "realization" in r.dims)
+    return per * realizations
+
+
+def _check_memory(model: Any, realizations: int) -> None:
+    """A ValueError at ``realizations`` when their results could not be held in this machine's
+    memory (a run holds every realization's outputs until it builds the dataset)."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # no sysconf: no check
+        return
+    need = result_bytes(model, realizations)
+    if memory > 0 and need > memory:
+        raise ValueError(
+            f"realizations: {realizations} realizations need {need / 2**30:.3g} GiB for their "
+            f"results, more than this machine's {memory / 2**30:.3g} GiB of memory; simulate "
+            "them in parts (start) or as a sweep")
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:

@@ -9,14 +9,23 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from oncosweep._version import __version__
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        text = " ".join(message.split())
+        self.exit(EXIT_USAGE, f"oncosweep: error: {text} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="oncosweep",
         description="Monte Carlo simulation of drug-resistance evolution in tumours.",
     )
@@ -126,7 +135,10 @@ def _backend_options(command: argparse.ArgumentParser, *, sweep: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an argument error already reported
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         if args.command == "run":
             return _run(args)
@@ -147,6 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
     except UserError as exc:
         print(f"oncosweep: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ArithmeticError, MemoryError, RecursionError) as exc:
+        # Input the boundary should have refused: still one line and exit 2, never a traceback
+        # (naming the failure so that it can be reported and the missing check added).
+        print(f"oncosweep: error: the input drives the computation out of range "
+              f"({type(exc).__name__}: {' '.join(str(exc).split())})", file=sys.stderr)
         return EXIT_USAGE
     raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 
@@ -309,11 +327,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _positive_int(text: str) -> int:
-    return _bounded_int(text, 1, 2**63 - 1)
+    from oncosweep.limits import MAX_REALIZATION_INDEX  # noqa: PLC0415
+
+    return _bounded_int(text, 1, MAX_REALIZATION_INDEX)
 
 
 def _non_negative_int(text: str) -> int:
-    return _bounded_int(text, 0, 2**63 - 1)
+    from oncosweep.limits import MAX_REALIZATION_INDEX  # noqa: PLC0415
+
+    return _bounded_int(text, 0, MAX_REALIZATION_INDEX)
 
 
 def _threads(text: str) -> int:
@@ -327,10 +349,13 @@ def _seed(text: str) -> int:
 
 
 def _bounded_int(text: str, low: int, high: int) -> int:
+    shown = repr(text) if len(text) <= 40 else repr(text[:37]) + "..."
+    if not text.strip().lstrip("+-").isascii() or len(text) > 40:  # int() reads '٣', '1_0'
+        raise argparse.ArgumentTypeError(f"must be an integer, got {shown}")
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be an integer, got {shown}") from None
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {value}")
     return value

@@ -40,3 +40,21 @@ TYPE_CAPACITIES = (8, 16, 32, 64, 128, 256, 512, 1024)
 #: Per-realization arrays of the compiled kernel (the numpy engine has no such limits).
 KERNEL_CAPACITIES = {"n_drugs": 8, "n_groups": 8, "n_phenotypes": MAX_PHENOTYPES,
                      "n_compartments": MAX_COMPARTMENTS, "n_ctdna": 8, "n_loci": MAX_LOCI}
+
+# ---- the boundary: what a configuration file and a run request may ask for ----------------
+#: Realization indices: the RNG addresses 2**64 realizations (two 32-bit counter words), but
+#: the engines, the result datasets and the stores carry indices as signed 64-bit integers
+#: (numpy int64, the kernel's ``int64_t`` lanes), so the last realization of a run,
+#: ``start + realizations - 1``, must be at most 2**63 - 1.
+MAX_REALIZATION_INDEX = (1 << 63) - 1
+#: Size of a scenario file, bytes. The shipped configurations are 2-6 KB; the cap is ten
+#: times the largest of them rounded up to 64 KiB. It bounds the work before validation:
+#: PyYAML (pure Python) parses ~70 KB of the densest YAML (one node per two characters) a
+#: second, so any accepted file is parsed within about a second; a longer file, a device
+#: (``/dev/zero``) or a pipe is refused without being read beyond ``MAX_CONFIG_BYTES + 1``.
+MAX_CONFIG_BYTES = 1 << 16
+#: YAML nodes of a document after alias expansion (each ``*alias`` counts the nodes it
+#: repeats). The densest file of MAX_CONFIG_BYTES holds one node per two characters (``0,``),
+#: so aliases may not make a document larger than the largest alias-free file accepted: a
+#: "billion laughs" is refused while it is composed, before anything is copied.
+MAX_YAML_NODES = MAX_CONFIG_BYTES // 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from oncosweep.limits import MAX_CONFIG_BYTES
 from oncosweep.scenario._types import ScenarioModel
 from oncosweep.scenario.cells import CellType, resolve_cell_types
 from oncosweep.scenario.drugs import Drug, Regimen, Treatment
@@ -148,7 +150,7 @@ class Scenario(ScenarioModel, SweepMethods):
     ) -> tuple[Regimen, ...]:
         drugs = info.data.get("drugs")
         if drugs is not None:
-            raise_problems(regimen_problems(regimens, drugs))
+            raise_problems(regimen_problems(regimens, drugs, info.data.get("simulation")))
         return regimens
 
     @field_validator("treatment")
@@ -236,7 +238,9 @@ class Scenario(ScenarioModel, SweepMethods):
         except TypeError:
             raise ScenarioError.single("<file>", f"not a file path: {short_repr(path)}") from None
         try:
-            text = Path(source).read_text(encoding="utf-8")
+            text = _read_bounded(source).decode("utf-8")
+        except ScenarioError:
+            raise
         except FileNotFoundError:
             raise ScenarioError.single("<file>", f"file not found: {source}", source) from None
         except UnicodeDecodeError:
@@ -310,6 +314,24 @@ class Scenario(ScenarioModel, SweepMethods):
         if self.monitoring is None:
             return ()
         return self.monitoring.variant_indices(self.tumour.locus_names)
+
+
+def _read_bounded(source: str) -> bytes:
+    """The bytes of the regular file ``source``: refused (a ScenarioError at ``<file>``) if it
+    is no regular file (a directory, a device such as /dev/zero, a pipe: never opened) or if
+    it is longer than ``MAX_CONFIG_BYTES`` (at most that many bytes + 1 are read)."""
+    info = os.stat(source)
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+        raise ScenarioError.single("<file>", f"not a regular file ({kind})", source)
+    with Path(source).open("rb") as stream:
+        data = stream.read(MAX_CONFIG_BYTES + 1)  # never more, however long the file
+    if info.st_size > MAX_CONFIG_BYTES or len(data) > MAX_CONFIG_BYTES:
+        size = f"{max(info.st_size, len(data))} bytes" if info.st_size else "longer"
+        raise ScenarioError.single(
+            "<file>", f"the file is larger than {MAX_CONFIG_BYTES} bytes, the most a scenario "
+            f"file may have ({size})", source)
+    return data
 
 
 def _sections(model: type[ScenarioModel]) -> str:

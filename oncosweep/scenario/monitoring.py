@@ -12,6 +12,7 @@ these observations; how they are drawn is the engine's business.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -35,14 +36,18 @@ __all__ = ["CtDNA", "CtDNAAssay", "Imaging", "Monitoring", "Progression", "Recis
 
 _NonNegative = Annotated[Number, Bounds(ge=0)]
 _Count = Annotated[Integer, Bounds(ge=1, le=2**31 - 1)]
+#: The largest imaging cv: the engine's log-normal sigma is sqrt(log1p(cv**2)), and cv**2 must
+#: be a finite double (then sigma <= 26.7, and the noise factor stays finite).
+MAX_IMAGING_CV = math.sqrt(sys.float_info.max)
 
 
 class Imaging(ScenarioModel):
     """How a visit observes the total tumour burden."""
 
-    cv: _NonNegative = 0.1
+    cv: Annotated[Number, Bounds(ge=0, le=MAX_IMAGING_CV)] = 0.1
     """Coefficient of variation of the multiplicative log-normal noise on the true total
-    burden, >= 0 (0: exact)."""
+    burden, in [0, 1.34e154] (0: exact; the engine forms ``log1p(cv**2)``, so ``cv**2`` must
+    be a finite double)."""
     detection_limit: _NonNegative = 1.0e8
     """Cells, >= 0: an observed burden below it is recorded as 0 (not measurable)."""
 

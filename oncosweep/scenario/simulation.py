@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, model_validator
 from pydantic_core import PydanticCustomError
 
+from oncosweep import limits
 from oncosweep.scenario._types import (
     Days,
     JsonExtra,
@@ -25,6 +26,7 @@ __all__ = [
     "Simulation",
     "Trace",
     "round_3_digits",
+    "step_count_problems",
     "step_multiple_problems",
     "to_steps",
     "whole_steps",
@@ -32,8 +34,8 @@ __all__ = [
 
 #: Pre-detection plus post-detection steps must stay below this (32-bit step counters).
 MAX_STEPS = 2**31
-#: Realization indices are 64-bit words of the RNG counter.
-MAX_REALIZATION = 2**64 - 1
+#: Realization indices: the RNG counter has 64 bits for them, the engines signed 64-bit words.
+MAX_REALIZATION = limits.MAX_REALIZATION_INDEX
 _EVERY_RTOL = 1e-9
 _INDEX_SCHEMA = {"type": "integer", "minimum": 0}
 _REALIZATIONS_SCHEMA = {
@@ -109,7 +111,7 @@ def _realizations(value: Any) -> int | tuple[int, ...]:
                 problems.append(((i,), f"{exc.message()}, got {short_repr(item)}"))
                 continue
             if not 0 <= index <= MAX_REALIZATION:
-                problems.append(((i,), f"must be in [0, 2**64 - 1], got {short_repr(item)}"))
+                problems.append(((i,), f"must be in [0, 2**63 - 1], got {short_repr(item)}"))
             elif index in indices:
                 problems.append(((i,), f"duplicate realization index {index}"))
             indices.append(index)
@@ -123,7 +125,7 @@ def _realizations(value: Any) -> int | tuple[int, ...]:
     if count < 0:
         raise PydanticCustomError("out_of_range", "must be >= 0")
     if count > MAX_REALIZATION + 1:
-        raise PydanticCustomError("out_of_range", "must be <= 2**64")
+        raise PydanticCustomError("out_of_range", "must be <= 2**63")
     return count
 
 
@@ -148,8 +150,11 @@ class Trace(ScenarioModel):
         return 1 if self.every is None else max(1, to_steps(self.every, dt))
 
     def every_problems(self, dt: float) -> list[Problem]:
-        """A problem at ``every`` unless it is a whole multiple (>= 1) of ``dt``."""
+        """A problem at ``every`` unless it is a whole multiple (>= 1) of ``dt`` that the
+        engine's step counter can hold."""
         every = self.every
+        if every is not None and (too_long := step_count_problems(("every",), every, dt)):
+            return too_long
         if every is None or whole_steps(every, dt) not in (None, 0):
             return []
         if every < dt:
@@ -164,9 +169,23 @@ class Trace(ScenarioModel):
         ]
 
 
+def step_count_problems(loc: Loc, days: float, dt: float) -> list[Problem]:
+    """A problem at ``loc`` when ``days`` is more time steps of ``dt`` than the engine's 32-bit
+    step word holds (``limits.MAX_STEPS``): such a time can never be reached, and its step
+    count would overflow the engine's integer parameters."""
+    if days / dt <= limits.MAX_STEPS:
+        return []
+    bound = limits.MAX_STEPS * dt
+    return [(loc, f"must be at most {bound:.6g} days ((2**32 - 1) x simulation.dt: the engine "
+                  f"counts steps in 32 bits), got {days:g}")]
+
+
 def whole_steps(days: float, dt: float) -> int | None:
     """``n`` if ``days`` is ``n * dt`` for a whole ``n >= 0`` (to 1e-9 relative), else None."""
-    n = math.floor(days / dt + 0.5)
+    steps = days / dt + 0.5
+    if not math.isfinite(steps):
+        return None
+    n = math.floor(steps)
     return n if abs(days - n * dt) <= _EVERY_RTOL * days else None
 
 
@@ -183,7 +202,10 @@ def to_steps(days: float, dt: float) -> int:
 
 def step_multiple_problems(loc: Loc, days: float, dt: float) -> list[Problem]:
     """A problem at ``loc`` unless ``days`` is a whole multiple (>= 1) of ``dt``:
-    ``must be >= simulation.dt (0.1 days), got 0.05`` or ``must be a whole multiple of ...``."""
+    ``must be >= simulation.dt (0.1 days), got 0.05`` or ``must be a whole multiple of ...``,
+    or at most ``limits.MAX_STEPS`` steps (:func:`step_count_problems`)."""
+    if too_long := step_count_problems(loc, days, dt):
+        return too_long
     if whole_steps(days, dt) not in (None, 0):
         return []
     relation = "be >= " if days < dt else "be a whole multiple of "

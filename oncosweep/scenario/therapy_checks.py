@@ -4,6 +4,7 @@ that fit the time step, and the time step that keeps every per-step probability 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from oncosweep.scenario.growth import Immune
 from oncosweep.scenario.simulation import (
     Simulation,
     round_3_digits,
+    step_count_problems,
     step_multiple_problems,
     whole_steps,
 )
@@ -35,6 +37,9 @@ def drug_problems(drugs: Sequence[Drug], data: Mapping[str, Any]) -> list[Proble
     if simulation is not None:
         for i, drug in enumerate(drugs):
             out += _dosing_problems(("drugs", i, "dosing"), drug, simulation.dt)
+        if not out:
+            for i, drug in enumerate(drugs):
+                out += _exposure_problems(("drugs", i, "dosing"), drug, simulation)
     tumour: Tumour | None = data.get("tumour")
     if tumour is not None:
         out += _mechanism_problems(tumour, drugs)
@@ -50,10 +55,54 @@ def _dosing_problems(loc: Loc, drug: Drug, dt: float) -> list[Problem]:
     if every is not None:
         out += step_multiple_problems((*loc, "every"), every, dt)
     for k, time in enumerate(times):
-        if whole_steps(time, dt) is None:
+        if too_long := step_count_problems((*loc, "times", k), time, dt):
+            out += too_long
+        elif whole_steps(time, dt) is None:
             message = f"must be a whole multiple of {dt_text}, got {time:g}"
             out.append(((*loc, "times", k), message))
     return out
+
+
+#: The largest concentration (conc) and drug exposure (conc x days) a schedule may reach:
+#: half the largest double, so that the engine's sums of two such values (midpoint and
+#: quadrature forms) and its exposure, a sum of per-step increments each <= concentration x
+#: dt, stay finite.
+MAX_EXPOSURE = sys.float_info.max / 2
+
+
+def unit_exposure(drug: Drug, simulation: Simulation) -> float:
+    """An upper bound of the exposure (AUC, conc x days), and of the concentration x
+    max(horizon, dt, 1 day), of ``drug`` over the treatment per conc of its dose (per conc per
+    day of its infusion): elimination only lowers the concentration, so it never exceeds every
+    dose given (or the infusion rate x the days), and the exposure never exceeds that x the
+    days."""
+    days = max(simulation.horizon, simulation.dt)
+    dosing = drug.dosing
+    if dosing.infusion is not None:
+        given = days
+    else:
+        given = len(dosing.times or ()) if dosing.every is None else (
+            math.floor(days / dosing.every) + 1)
+    return given * max(days, 1.0)
+
+
+def _dose(drug: Drug) -> tuple[str, float]:
+    """The field (``dose`` or ``infusion``) that scales the drug's schedule, and its value."""
+    if drug.dosing.infusion is not None:
+        return "infusion", drug.dosing.infusion
+    assert drug.dosing.dose is not None
+    return "dose", drug.dosing.dose
+
+
+def _exposure_problems(loc: Loc, drug: Drug, simulation: Simulation) -> list[Problem]:
+    field, value = _dose(drug)
+    unit = unit_exposure(drug, simulation)
+    if value * unit <= MAX_EXPOSURE:
+        return []
+    per = "conc per day" if field == "infusion" else "conc"
+    return [((*loc, field), f"must be at most {MAX_EXPOSURE / unit:.3g} {per} (every dose "
+             f"given over the horizon x the days must stay below {MAX_EXPOSURE:.3g}, the "
+             f"largest drug exposure the engine's doubles hold), got {value:g}")]
 
 
 def _mechanism_problems(tumour: Tumour, drugs: Sequence[Drug]) -> list[Problem]:
@@ -77,9 +126,22 @@ def _mechanism_problems(tumour: Tumour, drugs: Sequence[Drug]) -> list[Problem]:
     return out
 
 
-def regimen_problems(regimens: Sequence[Regimen], drugs: Sequence[Drug]) -> list[Problem]:
+def regimen_problems(regimens: Sequence[Regimen], drugs: Sequence[Drug],
+                     simulation: Simulation | None = None) -> list[Problem]:
     """Problems of a validated ``regimens`` section, relative to it."""
     out: list[Problem] = []
+    by_name = {d.name: d for d in drugs}
+    for i, regimen in enumerate(regimens):
+        for k, entry in enumerate(regimen.drugs):
+            drug = by_name.get(entry.drug)
+            if drug is None or simulation is None:
+                continue
+            dose = _dose(drug)[1] * unit_exposure(drug, simulation)
+            if entry.dose_factor * dose > MAX_EXPOSURE:
+                largest = MAX_EXPOSURE / dose
+                out.append(((i, "drugs", k, "dose_factor"), f"must be at most {largest:.3g} "
+                            f"(the drug's doses x dose_factor over the horizon must keep its "
+                            f"exposure below {MAX_EXPOSURE:.3g}), got {entry.dose_factor:g}"))
     names, regimen_names = [d.name for d in drugs], [r.name for r in regimens]
     for i, regimen in enumerate(regimens):
         if regimen.name in regimen_names[:i]:

@@ -1,4 +1,13 @@
-"""YAML text in and out: a safe loader that refuses duplicate keys, and string-keyed copies."""
+"""YAML text in and out: a safe loader that refuses duplicate keys and alias bombs, and
+string-keyed copies.
+
+The input is bounded before it is parsed: at most ``limits.MAX_CONFIG_BYTES`` characters, and
+at most ``limits.MAX_YAML_NODES`` nodes once aliases are expanded (each ``*alias`` counts every
+node it repeats). The count is kept while the document is composed, when an alias is still a
+reference to one node, so a "billion laughs" is refused at the alias that crosses the bound,
+before anything is expanded or copied. An alias to a collection that contains it (a recursive
+document) is refused too.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from oncosweep.limits import MAX_CONFIG_BYTES, MAX_YAML_NODES
 from oncosweep.scenario.errors import FieldError, ScenarioError, short_repr
 
 __all__ = ["load_yaml", "string_keys"]
@@ -22,7 +32,57 @@ def string_keys(value: Any) -> Any:
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+    """Safe YAML loader that refuses duplicate keys (PyYAML silently keeps the last one) and
+    documents of more than ``MAX_YAML_NODES`` nodes after alias expansion."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._nodes = 0  # nodes of the document so far, aliases expanded
+        self._sizes: dict[int, int] = {}  # id(node) -> its expanded size (anchored nodes)
+        self._open: list[str] = []  # anchors of the collections being composed
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                if event.anchor in self._open:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"alias *{event.anchor} refers to a collection that "
+                        "contains it (a recursive document)", event.start_mark)
+                self._count(self._expanded(node), event)
+            return super().compose_node(parent, index)
+        self._count(1, event)
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            return super().compose_node(parent, index)
+        self._open.append(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open.pop()
+
+    def _count(self, nodes: int, event: Any) -> None:
+        self._nodes += nodes
+        if self._nodes > MAX_YAML_NODES:
+            what = f"alias *{event.anchor} expands" if isinstance(event, yaml.AliasEvent) else (
+                "the document has")
+            raise yaml.composer.ComposerError(
+                None, None, f"{what} more than {MAX_YAML_NODES} YAML nodes (aliases count "
+                "every node they repeat)", event.start_mark)
+
+    def _expanded(self, node: yaml.Node) -> int:
+        """Nodes of ``node`` with its aliases expanded (memoized: shared nodes once each)."""
+        size = self._sizes.get(id(node))
+        if size is None:
+            if isinstance(node, yaml.SequenceNode):
+                size = 1 + sum(self._expanded(item) for item in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                size = 1 + sum(self._expanded(k) + self._expanded(v) for k, v in node.value)
+            else:
+                size = 1
+            self._sizes[id(node)] = size
+        return size
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -45,6 +105,10 @@ def load_yaml(text: str) -> Any:
     """Parse YAML text; every problem is a :class:`ScenarioError` at ``<yaml>``."""
     if not isinstance(text, str | bytes):
         raise ScenarioError.single("<yaml>", f"expected YAML text, got {short_repr(text)}")
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ScenarioError.single(
+            "<yaml>", f"the text is {len(text)} characters long, more than the "
+            f"{MAX_CONFIG_BYTES} a scenario may have")
     try:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as exc:
