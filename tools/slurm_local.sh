@@ -130,7 +130,8 @@ start() {
     install
     write_conf
     start_munge
-    local t1; t1=$(now)
+    local t1 started=""; t1=$(now)
+    alive "$DIR/slurmctld.pid" && alive "$DIR/slurmd.pid" || started=1
     if ! alive "$DIR/slurmctld.pid"; then
         slurmctld || die "slurmctld did not start (see $DIR/log/slurmctld.log)"
     fi
@@ -154,7 +155,11 @@ start() {
         sleep 0.5
         state=$(node_state)
     done
-    say "node $HOST $state; daemons up in $(since "$t1") s (start in all $(since "$t0") s)"
+    if [[ -n $started ]]; then
+        say "node $HOST $state; daemons up in $(since "$t1") s (start in all $(since "$t0") s)"
+    else
+        say "already running: node $HOST $state"
+    fi
     sinfo
 }
 
