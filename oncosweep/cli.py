@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--scheduler", help="address of an existing scheduler, tcp://HOST:PORT")
     where.add_argument("--scheduler-file", help="scheduler file of an existing cluster")
+    where.add_argument("--cluster", choices=["local", "slurm"], default=None,
+                       help="local: the embedded cluster (default); slurm: SLURM batch jobs "
+                       "as Dask workers (dask-jobqueue; see the SLURM options)")
+    _slurm_options(sweep)
     sweep.add_argument("--overwrite", action="store_true", help="start the store over")
     sweep.add_argument("--retries", type=_non_negative_int, default=3,
                        help="retries of a failed unit (default 3)")
@@ -132,6 +136,47 @@ def _backend_options(command: argparse.ArgumentParser, *, sweep: bool) -> None:
              "never exceed them)" if sweep else "(default: every core)")
     command.add_argument("--threads", type=_threads, default=None,
                          help=f"CPU threads of the cpu backend {share}")
+
+
+def _slurm_options(command: argparse.ArgumentParser) -> None:
+    """The SLURM worker jobs of ``sweep --cluster slurm``."""
+    group = command.add_argument_group("SLURM (--cluster slurm)")
+    group.add_argument("--jobs", type=_positive_int, default=2,
+                       help="worker jobs kept running; a lost job is replaced (default 2)")
+    group.add_argument("--job-cores", type=_positive_int, default=1,
+                       help="CPUs per job, one single-threaded unit each (default 1)")
+    group.add_argument("--job-memory", default="2GB", help="memory per job (default 2GB)")
+    group.add_argument("--partition", default=None, help="SLURM partition (default: the "
+                       "cluster's default)")
+    group.add_argument("--account", default=None, help="SLURM account")
+    group.add_argument("--walltime", default="01:00:00",
+                       help="wall time per job (default 01:00:00)")
+    group.add_argument("--job-name", default="oncosweep-worker",
+                       help="SLURM job name of the workers (default oncosweep-worker)")
+    group.add_argument("--job-log-dir", default="slurm-logs",
+                       help="directory of the jobs' output, JOB_NAME-JOBID.out/.err (default "
+                       "slurm-logs)")
+
+
+def _slurm_cluster(args: argparse.Namespace):  # noqa: ANN202
+    """(SlurmOptions or None, threads per unit) of ``sweep``; prints the cluster line."""
+    if args.cluster != "slurm":
+        return None, args.threads
+    if args.workers is not None:
+        raise UserError("--workers is for the embedded cluster; with --cluster slurm give "
+                        "--jobs and --job-cores")
+    import importlib.util  # noqa: PLC0415
+
+    from oncosweep.distributed.cluster import SlurmOptions, describe  # noqa: PLC0415
+
+    if importlib.util.find_spec("dask_jobqueue") is None:
+        raise UserError('--cluster slurm needs dask-jobqueue: pip install "oncosweep[slurm]"')
+    options = SlurmOptions(jobs=args.jobs, cores=args.job_cores, memory=args.job_memory,
+                           partition=args.partition, account=args.account,
+                           walltime=args.walltime, job_name=args.job_name,
+                           log_directory=args.job_log_dir)
+    print(describe(options), flush=True)
+    return options, 1 if args.threads is None else args.threads
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,10 +263,11 @@ def _sweep(args: argparse.Namespace) -> int:
         raise UserError(f"{args.config}: {exc}") from None
     from oncosweep.distributed.sweep import sweep_backend  # noqa: PLC0415
 
+    slurm, threads = _slurm_cluster(args)
     try:
         chosen = sweep_backend(args.backend,
-                               external=bool(args.scheduler or args.scheduler_file),
-                               workers=args.workers, threads=args.threads)
+                               external=bool(args.scheduler or args.scheduler_file or slurm),
+                               workers=args.workers, threads=threads)
     except RuntimeError as exc:  # SweepError too
         raise UserError(str(exc)) from None
     print(chosen.line, flush=True)
@@ -229,8 +275,9 @@ def _sweep(args: argparse.Namespace) -> int:
         summary = run_sweep(scenario, args.output, workers=args.workers,
                             scheduler=args.scheduler, scheduler_file=args.scheduler_file,
                             overwrite=args.overwrite, retries=args.retries,
-                            backend=args.backend, threads=args.threads,
-                            progress=False if args.quiet else None)
+                            backend=args.backend, threads=threads,
+                            progress=False if args.quiet else None,
+                            cluster=args.cluster, cluster_options=slurm)
     except SweepError as exc:
         raise UserError(str(exc)) from None
     busy = summary.simulate_seconds + summary.write_seconds

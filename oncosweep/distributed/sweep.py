@@ -358,12 +358,18 @@ def run_sweep(
     realizations: int | None = None,
     chunk: int | None = None,
     seed: int | None = None,
+    cluster: Any = None,
+    cluster_options: Any = None,
 ) -> SweepSummary:
     """Run (or resume) the sweep of ``config`` (a Scenario or a YAML path) into ``store``.
 
     Cluster: ``client`` if given; else ``scheduler`` (tcp://host:port) or ``scheduler_file``;
     else an embedded LocalCluster of ``workers`` processes (default: the machine's cores, or
     cores // ``threads`` on the cpu backend; on the cupy backend one per visible GPU).
+    ``cluster``: a Dask cluster object to connect to (e.g. a dask-jobqueue or dask-cuda
+    cluster), or ``"slurm"``: SLURM worker jobs started (and cancelled at the end) here, as
+    ``cluster_options`` (``oncosweep.distributed.cluster.SlurmOptions`` or a dict of its
+    fields) says, 1 thread per unit unless ``threads`` says otherwise.
 
     ``backend``: ``auto`` (cupy where CuPy and a CUDA device are usable, else cpu where a host
     C++ compiler builds the compiled engine, else numpy), ``numpy``, ``cpu`` or ``cupy``; it
@@ -373,7 +379,16 @@ def run_sweep(
     """
     from oncosweep.scenario import Scenario  # noqa: PLC0415
 
-    external = client is not None or bool(scheduler) or bool(scheduler_file)
+    if isinstance(cluster, str) and cluster not in ("local", "slurm"):
+        raise SweepError(f"cluster: must be 'local' or 'slurm', got {cluster!r}")
+    if cluster == "local":
+        cluster = None
+    if cluster is not None and (client is not None or scheduler or scheduler_file):
+        raise SweepError("cluster: give a cluster or a client / scheduler, not both")
+    if cluster == "slurm" and threads is None:
+        threads = 1  # a job's cores are its worker's Dask threads: one single-threaded unit each
+    external = (client is not None or bool(scheduler) or bool(scheduler_file)
+                or cluster is not None)
     chosen = sweep_backend(backend, external=external, resources=resources, workers=workers,
                            threads=threads)
     scenario = config if isinstance(config, Scenario) else Scenario.from_yaml(config)
@@ -388,7 +403,8 @@ def run_sweep(
                            computed=len(pending), seconds=0.0, backend=chosen.line)
     if pending:
         processes = chosen.workers or workers
-        with _cluster(client, processes, scheduler, scheduler_file, chosen.gpus) as dask_client:
+        with _cluster(client, processes, scheduler, scheduler_file, chosen.gpus,
+                      cluster, cluster_options) as dask_client:
             summary.results = _submit(dask_client, scenario.to_yaml(), store, plan, pending,
                                       retries, chosen, progress)
     summary.seconds = time.perf_counter() - started
@@ -429,9 +445,11 @@ def task_options(plan: SweepPlan, unit: Unit, retries: int,
 class _cluster:  # noqa: N801 - used as a context manager
     """The client to use, creating (and closing) an embedded LocalCluster when needed."""
 
-    def __init__(self, client, workers, scheduler, scheduler_file, gpus=0) -> None:
+    def __init__(self, client, workers, scheduler, scheduler_file, gpus=0, cluster=None,
+                 cluster_options=None) -> None:
         self.given, self.workers, self.gpus = client, workers, gpus
         self.scheduler, self.scheduler_file = scheduler, scheduler_file
+        self.cluster, self.cluster_options = cluster, cluster_options
         self.owned: list[Any] = []
 
     def __enter__(self) -> Any:
@@ -441,6 +459,21 @@ class _cluster:  # noqa: N801 - used as a context manager
 
         if self.scheduler or self.scheduler_file:
             client = Client(self.scheduler, scheduler_file=self.scheduler_file)
+            self.owned = [client]
+            return client
+        if self.cluster == "slurm":
+            from oncosweep.distributed.cluster import slurm_cluster  # noqa: PLC0415
+
+            kept = slurm_cluster(self.cluster_options)
+            try:
+                client = Client(kept.cluster)
+            except BaseException:
+                kept.close()  # cancels the jobs
+                raise
+            self.owned = [client, kept]
+            return client
+        if self.cluster is not None:  # the caller's cluster object, left running
+            client = Client(self.cluster)
             self.owned = [client]
             return client
         cluster = LocalCluster(**local_cluster_options(self.workers, self.gpus))
