@@ -238,9 +238,11 @@ def test_cluster_arguments_are_checked(tmp_path: Path,
     assert main(["sweep", str(config), "-o", str(store), "--cluster", "slurm",
                  "--workers", "2"]) == 2
     assert "--jobs" in capsys.readouterr().err
-    with pytest.raises(SystemExit):  # argparse: --cluster and --scheduler exclude each other
-        main(["sweep", str(config), "-o", str(store), "--cluster", "slurm",
-              "--scheduler", "tcp://localhost:8786"])
+    # argparse: --cluster and --scheduler exclude each other (one line, exit 2)
+    assert main(["sweep", str(config), "-o", str(store), "--cluster", "slurm",
+                 "--scheduler", "tcp://localhost:8786"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--scheduler" in err
     with pytest.raises(SweepError, match="'local' or 'slurm'"):
         run_sweep(config, store, cluster="pbs")
     with pytest.raises(SweepError, match="not both"):
