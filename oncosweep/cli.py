@@ -83,8 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("store", help="sweep store or run store (zarr)")
     report.add_argument("-o", "--output", required=True, help="HTML file to write")
     report.add_argument("--metric", default="rmst_progression",
-                        choices=["rmst_progression", "cure", "progression_by"],
-                        help="robustness metric (default rmst_progression)")
+                        choices=["rmst_progression", "rmst_pfs", "rmst_os", "rmst_ttp",
+                                 "rmst_ttf", "rmst_pfs2", "rmst_death", "cure",
+                                 "progression_by"],
+                        help="robustness metric (default rmst_progression; rmst_<endpoint> for "
+                        "pfs, os, ttp, ttf, pfs2, death)")
     report.add_argument("--criterion", default="cvar",
                         choices=["mean", "worst", "cvar", "max_regret", "mean_regret"],
                         help="robustness criterion of the ranking (default cvar)")

@@ -16,6 +16,16 @@ and :mod:`~oncosweep.analysis.robustness`):
 * Endpoint ``"pfs"`` (progression-free survival, as trials define it): event = ``progressed``
   or ``died``, time = the earlier of ``time_to_progression`` and ``time_to_death``; otherwise
   censored at the horizon (cured, or alive without progression at the end of the simulation).
+* ``"ttp"`` (time to progression) is ``"progression"`` and ``"os"`` (overall survival) is
+  ``"death"``, under the names trials use.
+* Endpoint ``"ttf"`` (time to treatment failure of the first line): event = the first of a
+  regimen switch (``time_to_switch``: progression on a line that has a next one, or a ctDNA
+  call that switches), the strategy's progression and death; otherwise censored at the
+  horizon. (Stopping for toxicity is not modelled.)
+* Endpoint ``"pfs2"`` (progression-free survival of the second line): only tumours whose
+  strategy switched (``time_to_switch`` finite) are analysed, with time measured from the
+  switch; event = the strategy's progression (the second line's, for two-line strategies) or
+  death, whichever first; otherwise censored at the horizon (horizon - switch days).
 * **Groups**: every dimension of the endpoint's outcome variable other than ``realization``
   (``strategy`` and the sweep axes of a sweep store, in the dataset's order) indexes one group
   of realizations. Pre-treatment variables (``detected``, ``resistant_at_start``) may lack the
@@ -31,8 +41,11 @@ from typing import Any
 
 import numpy as np
 
-ENDPOINTS = ("progression", "death", "pfs")
-EVENT_NAMES = {"progression": "progression", "death": "death", "pfs": "progression or death"}
+ENDPOINTS = ("progression", "death", "pfs", "ttp", "os", "ttf", "pfs2")
+EVENT_NAMES = {"progression": "progression", "death": "death", "pfs": "progression or death",
+               "ttp": "progression", "os": "death",
+               "ttf": "treatment failure (switch, progression or death)",
+               "pfs2": "progression or death on the second line"}
 """What the event of each endpoint is, for axis labels and titles."""
 REALIZATION = "realization"
 STRATEGY = "strategy"
@@ -42,7 +55,13 @@ _ENDPOINT_VARIABLES = {
     "progression": ("progressed", "time_to_progression"),
     "death": ("died", "time_to_death"),
     "pfs": ("progressed", "time_to_progression"),  # or died, time_to_death: endpoint_data
+    "ttp": ("progressed", "time_to_progression"),
+    "os": ("died", "time_to_death"),
+    "ttf": ("progressed", "time_to_progression"),  # or a switch or death: endpoint_data
+    "pfs2": ("progressed", "time_to_progression"),  # from the switch: endpoint_data
 }
+#: endpoints whose event is progression (or includes it): censored or ended by death
+_WITH_DEATH = ("progression", "pfs", "ttp", "ttf", "pfs2")
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,7 +190,9 @@ def endpoint_data(
     check_endpoint(endpoint)
     flag, when = _ENDPOINT_VARIABLES[endpoint]
     needed = ["detected", flag, when] + (["died", "time_to_death"]
-                                         if endpoint in ("progression", "pfs") else [])
+                                         if endpoint in _WITH_DEATH else [])
+    if endpoint in ("ttf", "pfs2"):
+        needed.append("time_to_switch")
     require(ds, needed, f"endpoint {endpoint!r}")
     horizon = horizon_days(ds)
     if dims is None:
@@ -180,16 +201,27 @@ def endpoint_data(
     event_time = aligned(ds, when, dims).astype(float)
     detected = aligned(ds, "detected", dims).astype(bool)
     censor = np.full(event.shape, horizon)
-    if endpoint in ("progression", "pfs"):
+    if endpoint in _WITH_DEATH:
         died = aligned(ds, "died", dims).astype(bool)
         death_time = aligned(ds, "time_to_death", dims).astype(float)
         _check_times(death_time, died & detected, "time_to_death", horizon)
         censor = np.where(died, death_time, horizon)
     _check_times(event_time, event & detected, when, horizon)
     time = np.where(event, event_time, censor)
-    if endpoint == "pfs":  # progression or death, whichever came first
+    if endpoint in ("pfs", "ttf", "pfs2"):  # progression or death, whichever came first
         time = np.where(event & died, np.minimum(event_time, death_time), time)
         event = event | died
+    if endpoint in ("ttf", "pfs2"):
+        switch_time = aligned(ds, "time_to_switch", dims).astype(float)
+        switched = np.isfinite(switch_time)
+        _check_times(switch_time, switched & detected, "time_to_switch", horizon)
+        if endpoint == "ttf":  # the first line ends at a switch too
+            time = np.where(switched, np.minimum(switch_time, time), time)
+            event = event | switched
+        else:  # the clock starts at the switch; tumours that never switched are not analysed
+            time = np.where(switched, time - np.where(switched, switch_time, 0.0), 0.0)
+            event = event & switched
+            detected = detected & switched
     return EndpointData(endpoint=endpoint, dims=dims,
                         coords={dim: labels(ds, dim) for dim in dims},
                         time=time, event=event, detected=detected, horizon=horizon)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oncosweep.analysis._data import ENDPOINTS, EVENT_NAMES
 from oncosweep.analysis.probability import probabilities
 from oncosweep.analysis.survival import survival_table
 
@@ -21,6 +22,12 @@ HEATMAP_METRICS = {
     "median_death": ("median time to death (Kaplan–Meier)", "days"),
     "rmst_progression": ("restricted mean time to progression up to tau", "days"),
     "rmst_death": ("restricted mean time to death up to tau", "days"),
+    **{f"{kind}_{endpoint}": (f"{'median' if kind == 'median' else 'restricted mean'} time to "
+                              f"{EVENT_NAMES[endpoint]} ({endpoint})"
+                              + (" (Kaplan–Meier)" if kind == "median" else " up to tau"),
+                              "days")
+       for endpoint in ENDPOINTS if endpoint not in ("progression", "death")
+       for kind in ("median", "rmst")},
     "cure": ("probability of cure within the horizon", "1"),
     "resistant_at_start": ("probability of resistance at treatment start", "1"),
     "progression_by": ("probability of progression by tau", "1"),

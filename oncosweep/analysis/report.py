@@ -190,6 +190,16 @@ def _axes_section(ds: Any) -> str:
     return "".join(out)
 
 
+#: the survival tables of the report, with the censoring rule of each (analysis._data)
+ENDPOINT_TITLES = {
+    "pfs": "progression-free survival (progression or death; censored at the horizon)",
+    "progression": "time to progression (censored at death or the horizon)",
+    "death": "overall survival (death; censored at the horizon)",
+    "ttf": "time to treatment failure of the first line (switch, progression or death)",
+    "pfs2": "second-line progression-free survival (from the switch; switched tumours only)",
+}
+
+
 def _survival_section(ds: Any, options: dict[str, Any]) -> str:
     level = options["level"]
     out = ['<h2 id="survival">Survival</h2>',
@@ -199,11 +209,16 @@ def _survival_section(ds: Any, options: dict[str, Any]) -> str:
            f"curve is at or below 1/2 (NR: not reached) with its {level:.0%} interval "
            f"(log-log band); RMST: restricted mean time to the event up to tau "
            f"(area under the curve) +- its standard error.</p>"]
-    for endpoint in ("progression", "death"):
+    endpoints = ["pfs", "progression", "death", "ttf"]
+    if "time_to_switch" in ds.variables and bool(np.isfinite(ds["time_to_switch"].values).any()):
+        endpoints.append("pfs2")
+    for endpoint in endpoints:
         try:
             table = survival_table(ds, endpoint=endpoint, tau=options["tau"],
                                             level=level)
         except ValueError as exc:
+            if endpoint in ("pfs", "ttf"):  # stores written before these outputs existed
+                continue
             out.append(f"<h3>{escape(endpoint)}</h3>" + missing(f"not available: {exc}"))
             continue
         header, rows = group_rows(table, row_dims(table, "n"), [
@@ -215,7 +230,7 @@ def _survival_section(ds: Any, options: dict[str, Any]) -> str:
             (f"RMST to {table.attrs['tau_days']:g} d (days)",
              lambda t: f"{float(t['rmst']):.1f} ± {float(t['rmst_se']):.1f}"),
         ])
-        out.append(f"<h3>time to {escape(endpoint)}</h3>")
+        out.append(f"<h3>{escape(ENDPOINT_TITLES[endpoint])}</h3>")
         out.append(html_table(header, rows, text_columns=len(header) - 5))
     try:
         test = compare_strategies(ds, endpoint="progression")

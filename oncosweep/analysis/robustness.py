@@ -39,6 +39,10 @@ _CHUNK_ELEMENTS = 2**24  # booleans per block of bootstrap replicates (memory bo
 METRICS = {
     "rmst_progression": (True, "days", "restricted mean time to progression up to tau "
                                        "(area under the Kaplan-Meier curve)"),
+    **{f"rmst_{endpoint}": (True, "days", f"restricted mean time to "
+                                          f"{_data.EVENT_NAMES[endpoint]} ({endpoint}) up to "
+                                          "tau (area under the Kaplan-Meier curve)")
+       for endpoint in _data.ENDPOINTS if endpoint != "progression"},
     "cure": (True, "1", "probability of cure within the horizon"),
     "progression_by": (False, "1", "probability of progression at or before tau"),
 }
@@ -116,7 +120,9 @@ def robustness(ds: Any, *, metric: str | Callable[[Any], float],
         other than those two (none: a single point).
     metric
         ``"rmst_progression"``: RMST of time to progression up to ``tau`` days (days, higher
-        is better; censoring as in :mod:`~oncosweep.analysis.survival`);
+        is better; censoring as in :mod:`~oncosweep.analysis.survival`); ``"rmst_<endpoint>"``
+        the same for any endpoint of :data:`oncosweep.analysis._data.ENDPOINTS` (``pfs``,
+        ``os``, ``ttf``, ``pfs2``, ...);
         ``"cure"``: P(cured) (higher is better); ``"progression_by"``: P(progressed at or
         before ``tau`` days) (lower is better; death first counts as not progressed); or a
         callable ``metric(ds_point_strategy) -> float`` given the dataset of one strategy and
@@ -156,7 +162,7 @@ def robustness(ds: Any, *, metric: str | Callable[[Any], float],
         raise ValueError("ds: variable 'detected' has no 'realization' dimension")
     point_dims = tuple(d for d in ds["detected"].dims
                        if d not in (_data.REALIZATION, strategy_dim))
-    if name in ("rmst_progression", "progression_by"):
+    if name.startswith("rmst_") or name == "progression_by":
         horizon = _data.horizon_days(ds)
         tau = horizon if tau is None else _data.check_days(tau, "tau", horizon=horizon)
     elif tau is not None:
@@ -262,8 +268,8 @@ def _evaluator(ds: Any, metric: Any, dims: tuple[str, ...], n_points: int,
             return out
         return proportion
 
-    if metric == "rmst_progression":
-        data = _data.endpoint_data(ds, "progression", dims=dims)
+    if isinstance(metric, str) and metric.startswith("rmst_"):
+        data = _data.endpoint_data(ds, metric.removeprefix("rmst_"), dims=dims)
         time, event = flat(data.time), flat(data.event & data.detected)
         observed = flat(data.detected)
 

@@ -169,6 +169,7 @@ class PolicyLanes:
     progression_it: Any  # (R,) int64 iteration of the strategy's failure, -1
     first_pd_it: Any  # (R,) int64 first imaging progression (any line), -1
     ctdna_it: Any  # (R,) int64 first ctDNA detection of a resisting variant, -1
+    switch_it: Any  # (R,) int64 first regimen switch (sequential, ctdna_switch), -1
     switches: Any  # (R,) int64 regimen switches
     treated_steps: Any  # (R,) int64 steps with a regimen given
 
@@ -182,6 +183,7 @@ class PolicyLanes:
                    baseline=full(0.0, xp.float64), nadir=full(0.0, xp.float64),
                    progressed=full(False, bool), progression_it=full(-1, xp.int64),
                    first_pd_it=full(-1, xp.int64), ctdna_it=full(-1, xp.int64),
+                   switch_it=full(-1, xp.int64),
                    switches=full(0, xp.int64), treated_steps=full(0, xp.int64))
 
 
@@ -251,6 +253,8 @@ def visit(xp: ModuleType, model: CompiledModel, state: PolicyLanes, lanes: Any,
         line = state.line[lanes] + switch
         state.line[lanes] = line
         state.switches[lanes] += switch
+        state.switch_it[lanes] = xp.where(switch & (state.switch_it[lanes] < 0), it,
+                                          state.switch_it[lanes])
         _activate(xp, state, lanes, xp.asarray(model.lines)[line], it)
         state.nadir[lanes] = xp.where(switch, observed, state.nadir[lanes])
     newly = failed & ~state.progressed[lanes]

@@ -213,7 +213,7 @@ def run_engine(
                cured=state.cured.astype(xp.int64), cells_at_detection=state.cells_at_detection,
                auc=state.auc, progressed=plan.progressed.astype(xp.int64),
                progression_it=plan.progression_it, first_pd_it=plan.first_pd_it,
-               ctdna_it=plan.ctdna_it, switches=plan.switches,
+               ctdna_it=plan.ctdna_it, switches=plan.switches, switch_it=plan.switch_it,
                treated_steps=plan.treated_steps, **_response_outputs(xp, state.recist.best))
     return finish(model, {name: to_host(value) for name, value in raw.items()}, start=start,
                   traced=traced, rows=host_rows, stats={

@@ -320,6 +320,7 @@ RAW_OUTPUTS: tuple[RawOutput, ...] = (
     RawOutput("first_pd_it", "int64", ("R",), 0, "iteration of the first imaging PD, or -1"),
     RawOutput("ctdna_it", "int64", ("R",), 0, "iteration of the first ctDNA call, or -1"),
     RawOutput("switches", "int64", ("R",), 0, "regimen switches"),
+    RawOutput("switch_it", "int64", ("R",), 0, "iteration of the first regimen switch, or -1"),
     RawOutput("treated_steps", "int64", ("R",), 0, "steps with a regimen given"),
     RawOutput("best_response", "int64", ("R",), 0, "first line's RECIST best response code"),
     RawOutput("response_day", "float64", ("R",), NAN, "first confirmed CR/PR visit, days"),
@@ -403,6 +404,9 @@ RESULTS: tuple[Result, ...] = (
            "NaN where progressed is False (censored at death, cure or the horizon)"),
     Result("regimen_switches", "int64", _R, "regimen switches (sequential, ctdna_switch)",
            "1"),
+    Result("time_to_switch", "float64", _R,
+           "time from treatment start to the first regimen switch (the first line's end)",
+           "days", "NaN where the strategy never switched"),
     Result("ctdna_detection_time", "float64", _R,
            "time from treatment start to the first visit whose ctDNA detects a monitored "
            "variant that resists the current regimen", "days",

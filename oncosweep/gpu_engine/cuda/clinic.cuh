@@ -32,6 +32,7 @@ struct OsPolicy {
   int64_t first_pd_it;
   int64_t ctdna_it;
   int64_t switches;
+  int64_t switch_it;  // first regimen switch, -1
   int64_t treated_steps;
 
   OS_HD void reset() {
@@ -47,6 +48,7 @@ struct OsPolicy {
     first_pd_it = -1;
     ctdna_it = -1;
     switches = 0;
+    switch_it = -1;
     treated_steps = 0;
   }
 
@@ -203,6 +205,7 @@ OS_HD inline void os_policy_visit(const OsModel& m, OsPolicy* s, bool first, dou
     failed = progression && !more;
     s->line += change ? 1 : 0;
     s->switches += change ? 1 : 0;
+    if (change && s->switch_it < 0) s->switch_it = it;
     s->activate(m.lines()[s->line], it);
     if (change) s->nadir = observed;
   }

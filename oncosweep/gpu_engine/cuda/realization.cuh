@@ -230,6 +230,7 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
   out.first_pd_it[lane] = plan.first_pd_it;
   out.ctdna_it[lane] = plan.ctdna_it;
   out.switches[lane] = plan.switches;
+  out.switch_it[lane] = plan.switch_it;
   out.treated_steps[lane] = plan.treated_steps;
   out.best_response[lane] = os_recist_best_response(&lesion_eval.best);
   out.response_day[lane] = os_recist_best_response_day(&lesion_eval.best);
