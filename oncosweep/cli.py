@@ -278,11 +278,11 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from oncosweep.distributed.sweep_store import open_store, plan_of  # noqa: PLC0415
+    from oncosweep.distributed.sweep_store import done_units, open_store, plan_of  # noqa: PLC0415
 
     ds = _open(args.store, open_store)
-    plan = plan_of(ds)
-    done = int(ds["done"].values.sum())
+    plan = _open(args.store, lambda store: plan_of(ds))
+    done = len(done_units(args.store, plan))
     print(f"store        {args.store} ({ds.attrs.get('format')})")
     for axis in plan.axes:
         kind = " (strategy)" if axis.is_strategy else ""
