@@ -33,6 +33,9 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 
+_AGAIN = "again"  # the lock file was replaced while it was opened: open it again
+
+
 class StoreLockedError(SweepError):
     """Another sweep writes the store (or a lock of another host has not been cleared)."""
 
@@ -136,43 +139,46 @@ class StoreLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            locked = _flock(fd)
-            holder = _read(fd, patient=locked is False)
-            if locked is False:
-                return self._refusal(holder, running=True)
-            try:
-                if os.fstat(fd).st_ino != os.stat(self.path).st_ino:
-                    return self._try_again(fd)
-            except FileNotFoundError:  # the holder removed it as we opened it
-                return self._try_again(fd)
-            if holder is not None:
-                if holder.on_this_host():
-                    if locked is None and holder.alive():
-                        return self._refusal(holder, running=True)
-                    self.note(f"sweep: cleared a stale lock of {self.store}: "
-                              f"{holder.describe()} is no longer running")
-                elif not self.break_lock:
-                    return self._refusal(holder, running=None)
-                else:
-                    self.note(f"sweep: broke the lock of {self.store} held by "
-                              f"{holder.describe()} (--break-lock)")
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(Holder.me().__dict__).encode(), 0)
-            os.fsync(fd)
+            refusal = self._take(fd)
         except BaseException:
             os.close(fd)
             raise
+        if refusal is not None:
+            os.close(fd)  # drops the flock this attempt may hold
+            return self._try() if refusal is _AGAIN else refusal
         self.fd = fd
         return None
 
-    def _try_again(self, fd: int) -> str | None:
-        os.close(fd)
-        return self._try()
+    def _take(self, fd: int) -> str | None:
+        locked = _flock(fd)
+        holder = _read(fd, patient=locked is False)
+        if locked is False:
+            return self._refusal(holder, running=True)
+        try:
+            if os.fstat(fd).st_ino != os.stat(self.path).st_ino:
+                return _AGAIN  # the holder removed the file as we opened it
+        except FileNotFoundError:
+            return _AGAIN
+        if holder is not None:
+            if holder.on_this_host():
+                if locked is None and holder.alive():
+                    return self._refusal(holder, running=True)
+                self.note(f"sweep: cleared a stale lock of {self.store}: "
+                          f"{holder.describe()} is no longer running")
+            elif not self.break_lock:
+                return self._refusal(holder, running=None)
+            else:
+                self.note(f"sweep: broke the lock of {self.store} held by "
+                          f"{holder.describe()} (--break-lock)")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(Holder.me().__dict__).encode(), 0)
+        os.fsync(fd)
+        return None
 
     def _refusal(self, holder: Holder | None, *, running: bool | None) -> str:
-        who = holder.describe() if holder is not None else "another sweep"
+        who = holder.describe() if holder is not None else "another sweep (starting)"
         text = f"{self.store} is being written by {who}"
-        if running and holder is not None and holder.on_this_host():
+        if running and (holder is None or holder.on_this_host()):
             return (f"{text}; wait for it (--wait), or stop that process (the lock clears "
                     "itself when it ends)")
         return (f"{text}; wait for it (--wait), or if that process is gone, pass --break-lock "
