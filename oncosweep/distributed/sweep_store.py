@@ -228,16 +228,16 @@ def verify_store(path: str | Path, units: set[Unit] | None = None) -> Verificati
     check = [u for u in check if u not in report.unfinished]
     names = sorted(n for n in ds.data_vars if n not in BOOKKEEPING)
     traced = ds["traced_realization"].values
-    for chunk in sorted({u.chunk for u in check}):
-        units_here = [u for u in check if u.chunk == chunk]
+    naxes = len(plan.axes)
+    for c0, c1 in _batches(plan, group, names, sorted({u.chunk for u in check})):
+        units_here = [u for u in check if c0 <= u.chunk <= c1]
         digests = {u: hashlib.blake2b(digest_size=8) for u in units_here}
-        first, last = plan.chunk_range(chunk)
-        in_chunk = np.flatnonzero((traced >= first) & (traced < last))
+        first, last = plan.chunk_range(c0)[0], plan.chunk_range(c1)[1]
         for name in names:
             array = group[name]
             dims = ds[name].dims
-            along = _slab(plan, dims, first, last, in_chunk)
-            if along is None:  # a traced variable and no traced realization in this chunk
+            along = _slab(plan, dims, first, last, traced)
+            if along is None:  # a traced variable and no traced realization in these chunks
                 continue
             try:
                 slab = array[along]
@@ -246,13 +246,19 @@ def verify_store(path: str | Path, units: set[Unit] | None = None) -> Verificati
             for unit in units_here:
                 if unit in report.damaged:
                     continue
+                own = _slab(plan, dims, *plan.chunk_range(unit.chunk), traced)
+                if own is None:  # not part of this unit's checksum (no traced realization)
+                    continue
                 if slab is not None:
-                    values = slab[unit.point]
+                    local = tuple(_shift(mine, whole)
+                                  for mine, whole in zip(own[naxes:], along[naxes:],
+                                                         strict=True))
+                    values = slab[(*unit.point, *local)]
                 else:
                     try:
-                        values = array[(*unit.point, *along[len(unit.point):])]
+                        values = array[(*unit.point, *own[naxes:])]
                     except Exception as exc:  # noqa: BLE001 - any codec or I/O error
-                        report.damaged[unit] = _unreadable(array, name, unit, along, exc)
+                        report.damaged[unit] = _unreadable(array, name, unit, own, exc)
                         continue
                 digests[unit].update(name.encode())
                 digests[unit].update(np.ascontiguousarray(values).tobytes())
@@ -292,9 +298,41 @@ def _bookkeeping(group: Any, plan: SweepPlan,
     return done, stamps
 
 
+#: bytes of one variable read at once by verify (consecutive realization chunks, all points)
+SLAB_BYTES = 32 * 2**20
+
+
+def _batches(plan: SweepPlan, group: Any, names: list[str],
+             chunks: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive realization chunks (first, last) whose slabs of the largest
+    variable stay under ``SLAB_BYTES``: few reads for small stores, bounded memory for big."""
+    per_chunk = 1
+    for name in names:
+        array = group[name]
+        size = int(np.prod(array.shape, dtype=np.int64)) * array.dtype.itemsize
+        per_chunk = max(per_chunk, size // max(plan.n_chunks, 1))
+    run = max(1, SLAB_BYTES // per_chunk)
+    batches: list[tuple[int, int]] = []
+    for chunk in chunks:
+        if batches and chunk - batches[-1][0] < run:
+            batches[-1] = (batches[-1][0], chunk)
+        else:
+            batches.append((chunk, chunk))
+    return batches
+
+
+def _shift(mine: slice, whole: slice) -> slice:
+    """A unit's selection along one dimension, relative to the slab's."""
+    if whole.start is None:
+        return mine
+    return slice(mine.start - whole.start, mine.stop - whole.start)
+
+
 def _slab(plan: SweepPlan, dims: tuple[str, ...], first: int, last: int,
-          in_chunk: np.ndarray) -> tuple[slice, ...] | None:
-    """The selection of one realization chunk of a variable, every grid point."""
+          traced: np.ndarray) -> tuple[slice, ...] | None:
+    """The selection of realizations [first, last) of a variable, every grid point (None: a
+    traced variable, and no traced realization among them)."""
+    in_chunk = np.flatnonzero((traced >= first) & (traced < last))
     along: list[slice] = [slice(None)] * len(plan.axes)
     for dim in dims[len(plan.axes):]:
         if dim == "realization":
