@@ -74,7 +74,16 @@ class _cluster:  # noqa: N801 - used as a context manager
             client = _connect(Client, self.scheduler, self.scheduler_file, self.timeout)
             self.owned = [client]
             return client
-        cluster = LocalCluster(**local_cluster_options(self.workers, self.gpus, self.dashboard))
+        try:
+            cluster = LocalCluster(**local_cluster_options(self.workers, self.gpus,
+                                                           self.dashboard))
+        except RuntimeError as exc:
+            if "failed to start" not in str(exc):
+                raise
+            raise SweepError(
+                f"the embedded cluster's worker processes did not start ({exc}); in a script, "
+                "call run_sweep under `if __name__ == \"__main__\":` (each worker process "
+                "imports the script again)") from exc
         client = Client(cluster)
         self.owned = [client, cluster]
         return client
