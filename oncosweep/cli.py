@@ -68,6 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--overwrite", action="store_true", help="start the store over")
     sweep.add_argument("--retries", type=_non_negative_int, default=3,
                        help="retries of a failed unit (default 3)")
+    sweep.add_argument("--no-verify", action="store_true",
+                       help="on resume, trust the done marks instead of checking the done "
+                       "units' data against their checksums (by default damaged units are "
+                       "found and computed again)")
+    sweep.add_argument("--wait", nargs="?", type=_seconds, const=float("inf"), default=None,
+                       metavar="SECONDS",
+                       help="if another sweep writes the store, wait for it to finish (up to "
+                       "SECONDS; default: as long as it takes) instead of stopping at once")
+    sweep.add_argument("--break-lock", action="store_true",
+                       help="clear the store's lock left by a sweep on another host that is "
+                       "gone (a lock of a dead process on this host is cleared by itself)")
+    sweep.add_argument("--scheduler-timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                       help="seconds to reach the scheduler of --scheduler or "
+                       "--scheduler-file (default 30)")
+    sweep.add_argument("--dashboard", nargs="?", const="127.0.0.1:8787", default=None,
+                       metavar="ADDRESS",
+                       help="serve the embedded cluster's Dask dashboard (default address "
+                       "127.0.0.1:8787; needs bokeh); by default there is none")
     _backend_options(sweep, sweep=True)
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     for name, text in (("verify", "check every unit of a sweep store is done and intact"),
@@ -170,7 +188,7 @@ def _slurm_cluster(args: argparse.Namespace):  # noqa: ANN202
                         "--jobs and --job-cores")
     import importlib.util  # noqa: PLC0415
 
-    from oncosweep.distributed.cluster import SlurmOptions, describe  # noqa: PLC0415
+    from oncosweep.distributed.slurm import SlurmOptions, describe  # noqa: PLC0415
 
     if importlib.util.find_spec("dask_jobqueue") is None:
         raise UserError('--cluster slurm needs dask-jobqueue: pip install "oncosweep[slurm]"')
@@ -257,7 +275,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from oncosweep.distributed.sweep import SweepError, run_sweep  # noqa: PLC0415
+    from oncosweep.distributed.sweep import (  # noqa: PLC0415
+        SweepError,
+        SweepFailedError,
+        run_sweep,
+    )
     from oncosweep.scenario import Scenario, ScenarioError  # noqa: PLC0415
 
     try:
@@ -280,38 +302,55 @@ def _sweep(args: argparse.Namespace) -> int:
                             overwrite=args.overwrite, retries=args.retries,
                             backend=args.backend, threads=threads,
                             progress=False if args.quiet else None,
-                            cluster=args.cluster, cluster_options=slurm)
+                            cluster=args.cluster, cluster_options=slurm,
+                            verify=not args.no_verify, wait=args.wait,
+                            break_lock=args.break_lock,
+                            scheduler_timeout=args.scheduler_timeout,
+                            dashboard=args.dashboard,
+                            note=lambda text: print(text, flush=True))
+    except SweepFailedError as exc:  # part way: what is done is kept
+        print(f"oncosweep: error: {exc}", file=sys.stderr)
+        return 1
     except SweepError as exc:
         raise UserError(str(exc)) from None
     busy = summary.simulate_seconds + summary.write_seconds
     share = summary.write_seconds / busy if busy else 0.0
+    repaired = f" (of them {len(summary.repaired)} damaged)" if summary.repaired else ""
     print(f"sweep: {summary.units} units, {summary.skipped} already done, computed "
-          f"{summary.computed} in {summary.seconds:.1f} s (writing {100 * share:.1f} % of "
-          f"worker time)")
+          f"{summary.computed}{repaired} in {summary.seconds:.1f} s (writing "
+          f"{100 * share:.1f} % of worker time)")
     print(f"results: {args.output}  (oncosweep.open_results({args.output!r}))")
     return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from oncosweep.distributed.sweep_store import verify_store  # noqa: PLC0415
+    from oncosweep.distributed.sweep_store import (  # noqa: PLC0415
+        open_store,
+        plan_of,
+        unit_label,
+        verify_store,
+    )
 
+    plan = plan_of(_open(args.store, open_store))
     report = _open(args.store, verify_store)
     for unit in report.unfinished:
-        print(f"unfinished: grid point {unit.point}, realization chunk {unit.chunk}")
+        print(f"unfinished: {unit_label(plan, unit)}")
     for unit in report.corrupt:
-        print(f"corrupt: grid point {unit.point}, realization chunk {unit.chunk} (data do not "
-              "match the checksum written with the unit: a chunk is missing or damaged)")
+        print(f"damaged: {unit_label(plan, unit)}: {report.damaged[unit]}")
     print(f"{report.units - len(report.unfinished) - len(report.corrupt)} of {report.units} "
           f"units done and intact")
+    if report.damaged:
+        print(f"run the same `oncosweep sweep CONFIG -o {args.store}` command again to compute "
+              "the damaged and unfinished units")
     return EXIT_OK if report.ok else 1
 
 
 def _info(args: argparse.Namespace) -> int:
-    from oncosweep.distributed.sweep_store import open_store, plan_of  # noqa: PLC0415
+    from oncosweep.distributed.sweep_store import done_units, open_store, plan_of  # noqa: PLC0415
 
     ds = _open(args.store, open_store)
-    plan = plan_of(ds)
-    done = int(ds["done"].values.sum())
+    plan = _open(args.store, lambda store: plan_of(ds))
+    done = len(done_units(args.store, plan))
     print(f"store        {args.store} ({ds.attrs.get('format')})")
     for axis in plan.axes:
         kind = " (strategy)" if axis.is_strategy else ""
@@ -332,6 +371,7 @@ def _report(args: argparse.Namespace) -> int:
 
     if not Path(args.store).exists():
         raise UserError(f"{args.store}: no such store")
+    _refuse_damaged(args.store)
     try:
         path = build_report(args.store, output=args.output, metric=args.metric,
                             criterion=args.criterion, alpha=args.alpha, tau=args.tau,
@@ -345,6 +385,25 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_damaged(store: str) -> None:
+    """A sweep store with damaged units is refused (its data would read as fill values)."""
+    from oncosweep.distributed.sweep import StoreDamagedError, open_results  # noqa: PLC0415
+
+    try:
+        with _quiet_zarr_notice():
+            open_results(store)
+    except StoreDamagedError as exc:
+        raise UserError(f"{exc}") from None
+    except Exception:  # noqa: BLE001, S110 - not a sweep store: the report says what it is
+        pass
+
+
+def _quiet_zarr_notice():  # noqa: ANN202
+    from oncosweep.distributed.store import quiet_zarr  # noqa: PLC0415
+
+    return quiet_zarr()
+
+
 def _open(store: str, reader):  # noqa: ANN001, ANN202
     from pathlib import Path  # noqa: PLC0415
 
@@ -352,8 +411,20 @@ def _open(store: str, reader):  # noqa: ANN001, ANN202
         raise UserError(f"{store}: no such store")
     try:
         return reader(store)
-    except (KeyError, ValueError, FileNotFoundError) as exc:
-        raise UserError(f"{store}: not an oncosweep sweep store ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - whatever it is, it is not a readable store
+        text = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise UserError(f"{store}: not an oncosweep sweep store ({text})") from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}"
+                                         ) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -156,7 +156,7 @@ def test_python_sweep_on_slurm_recomputes_the_units_of_a_cancelled_job(
     import dask
     from distributed import default_client
 
-    from oncosweep.distributed.cluster import SlurmOptions
+    from oncosweep.distributed.slurm import SlurmOptions
 
     assert not our_jobs(), "worker jobs of an earlier run are still queued"
     store = tmp_path / "slurm.zarr"
@@ -211,7 +211,7 @@ def test_job_script_runs_this_python_with_this_oncosweep(tmp_path: Path) -> None
     from dask_jobqueue import SLURMCluster
 
     import oncosweep
-    from oncosweep.distributed.cluster import SlurmOptions, slurm_job_options
+    from oncosweep.distributed.slurm import SlurmOptions, slurm_job_options
 
     options = SlurmOptions(jobs=3, cores=2, memory="3GB", partition="short",
                            walltime="00:20:00", log_directory=str(tmp_path / "logs"),

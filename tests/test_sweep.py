@@ -173,7 +173,7 @@ def test_verify_detects_a_deleted_chunk_and_an_unfinished_unit(
     assert report.unfinished[0].point == (1, 1) and report.unfinished[0].chunk == 2
     assert main(["verify", str(store)]) == 1
     out = capsys.readouterr().out
-    assert "unfinished" in out and "corrupt" in out
+    assert "unfinished: grid point" in out and "damaged: grid point" in out
     assert main(["verify", str(clean)]) == 0
 
 
@@ -339,6 +339,10 @@ def test_numpy_sweep_layout_and_submission_are_unchanged(
 
     assert local_cluster_options(None) == {"threads_per_worker": 1, "processes": True,
                                            "dashboard_address": None,
+                                           # no dashboard, and the scheduler's HTTP server
+                                           # off port 8787 (a free loopback port)
+                                           "scheduler_kwargs": {
+                                               "dashboard_address": "127.0.0.1:0"},
                                            "n_workers": os.cpu_count() or 1}
     assert local_cluster_options(3)["n_workers"] == 3
     assert "resources" not in local_cluster_options(3) and "env" not in local_cluster_options(3)

@@ -1,146 +1,126 @@
-"""Batch-system clusters for sweeps: SLURM through dask-jobqueue (``pip install
-"oncosweep[slurm]"``).
-
-``slurm_cluster`` starts a Dask scheduler in this process and submits ``jobs`` SLURM batch
-jobs, each one Dask worker of ``cores`` threads (one single-threaded unit per thread: a sweep
-on this cluster runs the cpu backend with 1 thread per unit unless told otherwise) and
-``memory``. The workers run this interpreter (``sys.executable``) with this copy of oncosweep
-first on their ``PYTHONPATH``, so a sweep's driver and workers import the same code; the
-jobs inherit the submitting environment (sbatch's default) and run in its working directory.
-Job stdout/stderr go to ``log_directory``.
-
-A job that ends before the sweep does (``scancel``, a node failure, the wall time) takes its
-worker with it: the scheduler reschedules that worker's units on the others (unit keys are
-deterministic, rewriting a unit writes identical bytes), and a keeper re-asks for ``jobs``
-jobs every ``keep_every`` seconds, so dask-jobqueue submits a replacement job once Dask has
-given the lost one up (``distributed.deploy.lost-worker-timeout``, 15 s by default).
-"""
+"""The Dask cluster of a sweep: the embedded LocalCluster's layout, or a client of an existing
+scheduler reached within a timeout (one line when it cannot be reached)."""
 
 from __future__ import annotations
 
+import json
 import os
-import sys
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-CLUSTERS = ("local", "slurm")
-JOB_NAME = "oncosweep-worker"
+from oncosweep.distributed.errors import SweepError
+
+GPU_RESOURCES = {"GPU": 1}
+GPU_BY_NAME_ENV = "ONCOSWEEP_GPU_BY_WORKER_NAME"
+"""Set to 1 in the workers of the embedded GPU cluster: bind device (worker name mod count)."""
 
 
-@dataclass(frozen=True)
-class SlurmOptions:
-    """What each SLURM worker job asks for, and how many jobs the sweep keeps."""
+def local_cluster_options(workers: int | None, gpus: int = 0,
+                          dashboard: str | None = None) -> dict[str, Any]:
+    """Keyword arguments of the embedded LocalCluster: one single-threaded worker process per
+    core (``workers`` to choose), or, with ``gpus`` > 0, one per GPU (``workers`` more share
+    the GPUs round robin), each offering the resource ``GPU: 1`` and binding its device by its
+    name (the environment variable ``GPU_BY_NAME_ENV``, set by the nanny).
 
-    jobs: int = 2
-    """Worker jobs kept running (a lost job is replaced)."""
-    cores: int = 1
-    """CPUs per job (``--cpus-per-task``), the Dask threads of its worker."""
-    memory: str = "2GB"
-    """Memory per job (``--mem``), the memory limit of its worker."""
-    partition: str | None = None
-    """SLURM partition (``-p``); None: the cluster's default."""
-    account: str | None = None
-    """SLURM account (``-A``); None: the user's default."""
-    walltime: str = "01:00:00"
-    """Wall time of each job (``-t``)."""
-    log_directory: str = "slurm-logs"
-    """Where the jobs' stdout/stderr go (created)."""
-    job_name: str = JOB_NAME
-    extra_directives: tuple[str, ...] = field(default_factory=tuple)
-    """More ``#SBATCH`` lines, e.g. ``("--qos=short",)``."""
-    keep_every: float = 5.0
-    """Seconds between the keeper's checks that ``jobs`` jobs are asked for."""
-
-    def __post_init__(self) -> None:
-        for name in ("jobs", "cores"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"slurm {name}: must be a whole number >= 1, got {value!r}")
-        if not self.keep_every > 0:
-            raise ValueError(f"slurm keep_every: must be > 0 seconds, got {self.keep_every!r}")
+    No dashboard unless ``dashboard`` gives its address (e.g. ``127.0.0.1:8787``). Dask's
+    scheduler always runs an HTTP server (health and metrics routes); ``dashboard_address=None``
+    alone puts it on port 8787, so without a dashboard it goes to a free loopback port."""
+    options: dict[str, Any] = {"threads_per_worker": 1, "processes": True,
+                               "dashboard_address": dashboard}
+    if dashboard is None:
+        options["scheduler_kwargs"] = {"dashboard_address": "127.0.0.1:0"}
+    if gpus > 0:
+        return {**options, "n_workers": workers or gpus, "resources": dict(GPU_RESOURCES),
+                "env": {GPU_BY_NAME_ENV: "1"}}
+    return {**options, "n_workers": workers or os.cpu_count() or 1}
 
 
-def worker_pythonpath(environ: dict[str, str] | None = None) -> str:
-    """The workers' PYTHONPATH: the directory this oncosweep is imported from, then the
-    submitting environment's PYTHONPATH."""
-    import oncosweep  # noqa: PLC0415
+def _host(address: str) -> str:
+    """The host of a Dask address such as ``tcp://10.0.0.5:40000``."""
+    from urllib.parse import urlparse  # noqa: PLC0415
 
-    root = str(Path(oncosweep.__file__).resolve().parents[1])
-    existing = (os.environ if environ is None else environ).get("PYTHONPATH", "")
-    parts = [root] + [p for p in existing.split(os.pathsep) if p and p != root]
-    return os.pathsep.join(parts)
+    return urlparse(address).hostname or address
 
 
-def slurm_job_options(options: SlurmOptions) -> dict[str, Any]:
-    """Keyword arguments of ``dask_jobqueue.SLURMCluster`` for ``options``."""
-    return {
-        "cores": options.cores,
-        "processes": 1,
-        "memory": options.memory,
-        "queue": options.partition,
-        "account": options.account,
-        "walltime": options.walltime,
-        "job_name": options.job_name,
-        "python": sys.executable,
-        "log_directory": str(Path(options.log_directory).resolve()),
-        "job_script_prologue": [f"export PYTHONPATH={worker_pythonpath()}"],
-        "job_extra_directives": list(options.extra_directives),
-    }
+def _host_threads(client: Any) -> dict[str, int]:
+    """Dask threads of all workers per host, as the scheduler knows them now."""
+    totals: dict[str, int] = {}
+    try:
+        workers = client.scheduler_info().get("workers", {})
+    except Exception:  # noqa: BLE001 - an unknown layout only loses the sharing hint
+        return totals
+    for address, info in workers.items():
+        host = str(info.get("host") or _host(address))
+        totals[host] = totals.get(host, 0) + int(info.get("nthreads", 1) or 1)
+    return totals
 
 
-class KeptCluster:
-    """A dask-jobqueue cluster scaled to ``jobs`` jobs, with a keeper that re-asks for them
-    every ``every`` seconds (``scale`` with an unchanged count only resubmits jobs Dask has
-    given up). Close it (or use it as a context manager) to cancel the jobs."""
+class _cluster:  # noqa: N801 - used as a context manager
+    """The client to use, creating (and closing) an embedded LocalCluster when needed."""
 
-    def __init__(self, cluster: Any, jobs: int, every: float) -> None:
-        from tornado.ioloop import PeriodicCallback  # noqa: PLC0415
+    def __init__(self, client, workers, scheduler, scheduler_file, gpus=0, timeout=30.0,
+                 dashboard=None, cluster=None, cluster_options=None) -> None:
+        self.given, self.workers, self.gpus = client, workers, gpus
+        self.scheduler, self.scheduler_file = scheduler, scheduler_file
+        self.timeout, self.dashboard = timeout, dashboard
+        self.cluster, self.cluster_options = cluster, cluster_options
+        self.owned: list[Any] = []
 
-        self.cluster, self.jobs = cluster, jobs
-        cluster.scale(jobs=jobs)
-        self._keeper = PeriodicCallback(lambda: cluster.scale(jobs=jobs), every * 1000)
-        cluster.loop.add_callback(self._keeper.start)
+    def __enter__(self) -> Any:
+        if self.given is not None:
+            return self.given
+        from distributed import Client, LocalCluster  # noqa: PLC0415
 
-    def job_ids(self) -> list[str]:
-        """SLURM job ids of the cluster's current worker jobs (submitted ones)."""
-        return [str(job.job_id) for job in list(self.cluster.workers.values())
-                if getattr(job, "job_id", None)]
+        if self.scheduler or self.scheduler_file:
+            client = _connect(Client, self.scheduler, self.scheduler_file, self.timeout)
+            self.owned = [client]
+            return client
+        if self.cluster == "slurm":  # SLURM worker jobs, cancelled at the end (slurm.py)
+            from oncosweep.distributed.slurm import slurm_cluster  # noqa: PLC0415
 
-    def close(self) -> None:
+            kept = slurm_cluster(self.cluster_options)
+            try:
+                client = Client(kept.cluster)
+            except BaseException:
+                kept.close()  # cancels the jobs
+                raise
+            self.owned = [client, kept]
+            return client
+        if self.cluster is not None:  # the caller's cluster object, left running
+            client = Client(self.cluster)
+            self.owned = [client]
+            return client
         try:
-            self.cluster.loop.add_callback(self._keeper.stop)
-        finally:
-            self.cluster.close()
-
-    def __enter__(self) -> KeptCluster:
-        return self
+            cluster = LocalCluster(**local_cluster_options(self.workers, self.gpus,
+                                                           self.dashboard))
+        except RuntimeError as exc:
+            if "failed to start" not in str(exc):
+                raise
+            raise SweepError(
+                f"the embedded cluster's worker processes did not start ({exc}); in a script, "
+                "call run_sweep under `if __name__ == \"__main__\":` (each worker process "
+                "imports the script again)") from exc
+        client = Client(cluster)
+        self.owned = [client, cluster]
+        return client
 
     def __exit__(self, *exc: Any) -> None:
-        self.close()
+        for thing in self.owned:
+            thing.close()
 
 
-def slurm_cluster(options: SlurmOptions | dict[str, Any] | None = None) -> KeptCluster:
-    """Start a SLURM cluster of ``options.jobs`` worker jobs (see :class:`SlurmOptions`;
-    a dict is taken as its fields). Returns a :class:`KeptCluster`; its ``cluster`` is the
-    ``dask_jobqueue.SLURMCluster`` (``Client(kept.cluster)``). ImportError with the install
-    command when dask-jobqueue is missing."""
-    if not isinstance(options, SlurmOptions):
-        options = SlurmOptions(**(options or {}))
+def _connect(client_class: Any, scheduler: str | None, scheduler_file: str | None,
+             timeout: float) -> Any:
+    """A client of an existing scheduler, or a one-line SweepError within ``timeout``."""
+    where = scheduler
+    if scheduler_file:
+        try:
+            where = json.loads(Path(scheduler_file).read_text())["address"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SweepError(f"{scheduler_file}: not a Dask scheduler file ({exc})") from None
     try:
-        from dask_jobqueue import SLURMCluster  # noqa: PLC0415
-    except ImportError:
-        raise ImportError('the slurm cluster needs dask-jobqueue: pip install '
-                          '"oncosweep[slurm]" (or pip install dask-jobqueue)') from None
-    Path(options.log_directory).mkdir(parents=True, exist_ok=True)
-    cluster = SLURMCluster(**slurm_job_options(options))
-    return KeptCluster(cluster, options.jobs, options.keep_every)
-
-
-def describe(options: SlurmOptions) -> str:
-    """One line for the command line."""
-    fields = asdict(options)
-    where = f"partition {fields['partition']}" if fields["partition"] else "default partition"
-    return (f"cluster: slurm, {options.jobs} job(s) of {options.cores} core(s) and "
-            f"{options.memory} ({where}, wall time {options.walltime}; job logs in "
-            f"{options.log_directory})")
+        return client_class(scheduler, scheduler_file=scheduler_file, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        text = " ".join(str(exc).split())
+        raise SweepError(f"cannot reach the Dask scheduler at {where} within {timeout:g} s "
+                         f"({text or type(exc).__name__})") from None

@@ -29,22 +29,41 @@ make each worker's own GPU its device 0).
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import shutil
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from oncosweep.distributed.cluster import (  # noqa: F401 - re-exported
+    GPU_BY_NAME_ENV,
+    GPU_RESOURCES,
+    _cluster,
+    _host,
+    _host_threads,
+    local_cluster_options,
+)
+from oncosweep.distributed.errors import (  # noqa: F401 - re-exported
+    StoreDamagedError,
+    SweepError,
+    SweepFailedError,
+)
+from oncosweep.distributed.lock import StoreLock
 from oncosweep.distributed.plan import SweepPlan, Unit
 from oncosweep.distributed.sweep_store import (
     create_store,
     done_units,
     open_store,
     plan_of,
+    unit_label,
+    verify_store,
     write_unit,
 )
 from oncosweep.gpu_engine.backend import (
@@ -54,14 +73,6 @@ from oncosweep.gpu_engine.backend import (
     resolve_backend,
 )
 from oncosweep.gpu_engine.cpu_engine import check_threads, default_threads
-
-GPU_RESOURCES = {"GPU": 1}
-GPU_BY_NAME_ENV = "ONCOSWEEP_GPU_BY_WORKER_NAME"
-"""Set to 1 in the workers of the embedded GPU cluster: bind device (worker name mod count)."""
-
-
-class SweepError(RuntimeError):
-    """A sweep cannot run as asked (a store of another configuration, bad arguments)."""
 
 
 @dataclass
@@ -78,6 +89,10 @@ class SweepSummary:
     results: list[dict[str, Any]] = field(default_factory=list)
     backend: str = ""
     """The backend line (as the command line prints it)."""
+    repaired: dict[Unit, str] = field(default_factory=dict)
+    """Done units found damaged on resume (unit -> what was wrong), recomputed."""
+    verify_seconds: float = 0.0
+    """Seconds spent checking the done units' data against their checksums on resume."""
 
 
 @dataclass(frozen=True)
@@ -158,19 +173,6 @@ def _tags(resources: dict[str, float] | None) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in (resources or {}).items()) or "nothing"
 
 
-def local_cluster_options(workers: int | None, gpus: int = 0) -> dict[str, Any]:
-    """Keyword arguments of the embedded LocalCluster: one single-threaded worker process per
-    core (``workers`` to choose), or, with ``gpus`` > 0, one per GPU (``workers`` more share
-    the GPUs round robin), each offering the resource ``GPU: 1`` and binding its device by its
-    name (the environment variable ``GPU_BY_NAME_ENV``, set by the nanny)."""
-    options: dict[str, Any] = {"threads_per_worker": 1, "processes": True,
-                               "dashboard_address": None}
-    if gpus > 0:
-        return {**options, "n_workers": workers or gpus, "resources": dict(GPU_RESOURCES),
-                "env": {GPU_BY_NAME_ENV: "1"}}
-    return {**options, "n_workers": workers or os.cpu_count() or 1}
-
-
 def worker_device(count: int, name: Any = None) -> int:
     """The CUDA device index a worker of the embedded GPU cluster computes on: its name
     modulo ``count`` where the name is a whole number (LocalCluster names its workers 0, 1,
@@ -233,8 +235,15 @@ def run_unit(scenario_yaml: str, store: str, plan: SweepPlan, unit: Unit,
     simulated = time.perf_counter() - start
     records_backend, traced = _store_layout(store, plan.config_hash)
     recorded = chosen.name if records_backend else None  # older stores lack it
-    written = write_unit(store, plan, unit, result, traced, backend=recorded)
-    return {"unit": (unit.point, unit.chunk), "realizations": last - first,
+    summary = {"unit": (unit.point, unit.chunk), "realizations": last - first}
+    try:
+        written = write_unit(store, plan, unit, result, traced, backend=recorded)
+    except OSError as exc:  # disk full, permissions: retrying would not help
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        return {**summary, "error": _os_reason(exc), "simulate_seconds": simulated,
+                "write_seconds": 0.0, "pid": os.getpid(), "backend": chosen.name}
+    return {**summary,
             "simulate_seconds": simulated, "write_seconds": written, "pid": os.getpid(),
             "backend": chosen.name, "device": str(result.attrs.get("device", chosen.device))}
 
@@ -267,33 +276,28 @@ def worker_threads(host_threads: dict[str, int] | None) -> int:
     return max(1, cores // max(busy, own, 1))
 
 
-def _host(address: str) -> str:
-    """The host of a Dask address such as ``tcp://10.0.0.5:40000``."""
-    from urllib.parse import urlparse  # noqa: PLC0415
-
-    return urlparse(address).hostname or address
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS,
+                          errno.EFBIG})
+"""Errors writing a unit that end the sweep (kept units stay done) instead of retrying it."""
 
 
-def _host_threads(client: Any) -> dict[str, int]:
-    """Dask threads of all workers per host, as the scheduler knows them now."""
-    totals: dict[str, int] = {}
-    try:
-        workers = client.scheduler_info().get("workers", {})
-    except Exception:  # noqa: BLE001 - an unknown layout only loses the sharing hint
-        return totals
-    for address, info in workers.items():
-        host = str(info.get("host") or _host(address))
-        totals[host] = totals.get(host, 0) + int(info.get("nthreads", 1) or 1)
-    return totals
+def _os_reason(exc: OSError) -> str:
+    """'[Errno 28] No space left on device' without the file name."""
+    return f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
 
 
 def prepare_store(scenario: Any, store: str | Path, plan: SweepPlan, *,
                   overwrite: bool = False) -> set[Unit]:
-    """Create the store (or check an existing one); returns the units already done."""
+    """Create the store (or check an existing one); returns the units already done. A store
+    that cannot be written is an error before anything is simulated."""
     path = Path(store)
+    if path.exists() and not path.is_dir():
+        raise SweepError(f"{path} exists and is not a directory (a zarr store); choose "
+                         "another output")
     if path.exists() and overwrite:
         shutil.rmtree(path)
     if path.exists():
+        _check_writable(path)
         try:
             ds = open_store(path)
         except Exception as exc:  # noqa: BLE001 - any unreadable store is refused the same way
@@ -308,6 +312,16 @@ def prepare_store(scenario: Any, store: str | Path, plan: SweepPlan, *,
         return done_units(path, plan_of(ds))
     _write_template(scenario, path, plan)
     return set()
+
+
+def _check_writable(path: Path) -> None:
+    """Create and remove a file in the store: permissions, a read-only file system."""
+    probe = path / f".oncosweep-write-probe-{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise SweepError(f"cannot write the sweep store {path}: {_os_reason(exc)}") from None
 
 
 def _build_cpu_engine(scenario: Any, plan: SweepPlan) -> None:
@@ -360,6 +374,12 @@ def run_sweep(
     seed: int | None = None,
     cluster: Any = None,
     cluster_options: Any = None,
+    verify: bool = True,
+    wait: float | None = None,
+    break_lock: bool = False,
+    scheduler_timeout: float = 30.0,
+    dashboard: str | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> SweepSummary:
     """Run (or resume) the sweep of ``config`` (a Scenario or a YAML path) into ``store``.
 
@@ -368,7 +388,7 @@ def run_sweep(
     cores // ``threads`` on the cpu backend; on the cupy backend one per visible GPU).
     ``cluster``: a Dask cluster object to connect to (e.g. a dask-jobqueue or dask-cuda
     cluster), or ``"slurm"``: SLURM worker jobs started (and cancelled at the end) here, as
-    ``cluster_options`` (``oncosweep.distributed.cluster.SlurmOptions`` or a dict of its
+    ``cluster_options`` (``oncosweep.distributed.slurm.SlurmOptions`` or a dict of its
     fields) says, 1 thread per unit unless ``threads`` says otherwise.
 
     ``backend``: ``auto`` (cupy where CuPy and a CUDA device are usable, else cpu where a host
@@ -376,6 +396,19 @@ def run_sweep(
     never changes a value (see the module docstring for GPUs and CPU threads). ``threads``:
     CPU threads per unit on the cpu backend (default: the worker's share of the cores).
     ``resources`` tags every unit task (default ``{"GPU": 1}`` on cupy, none otherwise).
+
+    ``verify``: on resume, check the done units' data against their checksums and recompute
+    the damaged ones (``summary.repaired``). One sweep writes a store at a time
+    (:class:`~oncosweep.distributed.lock.StoreLock`): ``wait`` seconds for another to finish
+    (``math.inf``: as long as it takes; default: refuse at once), ``break_lock`` to clear a
+    lock that a process on another host left. ``scheduler_timeout``: seconds to reach an
+    existing scheduler. ``dashboard``: the embedded cluster's dashboard address (default
+    none). ``note``: receives one-line notes (default: printed to stderr).
+
+    Raises :class:`SweepError` when nothing could run (bad arguments, another
+    configuration's store, a store that cannot be written, an unreachable scheduler, a held
+    lock) and :class:`SweepFailedError` when a unit could not be written part way (the
+    finished units are kept).
     """
     from oncosweep.scenario import Scenario  # noqa: PLC0415
 
@@ -393,20 +426,57 @@ def run_sweep(
                            threads=threads)
     scenario = config if isinstance(config, Scenario) else Scenario.from_yaml(config)
     plan = SweepPlan.from_scenario(scenario, realizations=realizations, chunk=chunk, seed=seed)
+    if scheduler_file and not Path(scheduler_file).is_file():
+        raise SweepError(f"{scheduler_file}: no such scheduler file (start the scheduler "
+                         f"first: dask scheduler --scheduler-file {scheduler_file})")
     store = str(store)
+    note = note or (lambda text: print(text, file=sys.stderr, flush=True))
     started = time.perf_counter()
-    done = prepare_store(scenario, store, plan, overwrite=overwrite)
-    if chosen.worker_backend == "cpu" and not external:
-        _build_cpu_engine(scenario, plan)
-    pending = [u for u in plan.units() if u not in done]
-    summary = SweepSummary(store=store, units=len(plan.units()), skipped=len(done),
-                           computed=len(pending), seconds=0.0, backend=chosen.line)
-    if pending:
-        processes = chosen.workers or workers
-        with _cluster(client, processes, scheduler, scheduler_file, chosen.gpus,
-                      cluster, cluster_options) as dask_client:
-            summary.results = _submit(dask_client, scenario.to_yaml(), store, plan, pending,
-                                      retries, chosen, progress)
+    lock = StoreLock(store, wait=wait, break_lock=break_lock, note=note)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        raise SweepError(f"cannot write the sweep store {store}: {_os_reason(exc)}") from None
+    try:
+        try:
+            done = prepare_store(scenario, store, plan, overwrite=overwrite)
+        except OSError as exc:
+            raise SweepError(f"cannot write the sweep store {store}: {_os_reason(exc)}"
+                             ) from None
+        summary = SweepSummary(store=store, units=len(plan.units()), skipped=0, computed=0,
+                               seconds=0.0, backend=chosen.line)
+        if verify and done:
+            report = verify_store(store, units=done)
+            summary.repaired, summary.verify_seconds = report.damaged, report.seconds
+            done -= set(report.damaged)
+            if report.damaged:
+                note(f"sweep: {len(report.damaged)} done unit(s) of {store} are damaged and "
+                     "will be computed again:")
+                for unit in sorted(report.damaged):
+                    note(f"  {unit_label(plan, unit)}: {report.damaged[unit]}")
+        if chosen.worker_backend == "cpu" and not external:
+            _build_cpu_engine(scenario, plan)
+        pending = [u for u in plan.units() if u not in done]
+        summary.skipped, summary.computed = len(done), len(pending)
+        if pending:
+            processes = chosen.workers or workers
+            try:
+                with _cluster(client, processes, scheduler, scheduler_file, chosen.gpus,
+                              scheduler_timeout, dashboard, cluster,
+                              cluster_options) as dask_client:
+                    summary.results = _submit(dask_client, scenario.to_yaml(), store, plan,
+                                              pending, retries, chosen, progress)
+            except _UnitNotWritten as failure:
+                summary.results = failure.results
+                summary.computed = len([r for r in failure.results if "error" not in r])
+                kept = len(done_units(store, plan))
+                raise SweepFailedError(
+                    f"could not write {unit_label(plan, failure.unit)} to {store}: "
+                    f"{failure.reason}; {kept} of {summary.units} units are done and kept "
+                    f"(run the same command again to compute the other {summary.units - kept})",
+                    summary) from None
+    finally:
+        lock.release()
     summary.seconds = time.perf_counter() - started
     summary.simulate_seconds = sum(r["simulate_seconds"] for r in summary.results)
     summary.write_seconds = sum(r["write_seconds"] for r in summary.results)
@@ -428,11 +498,22 @@ def _submit(client, scenario_yaml, store, plan, pending, retries, chosen: SweepB
     results = []
     try:
         for future in as_completed(futures):
-            results.append(future.result())
+            result = future.result()
+            results.append(result)
+            if "error" in result:  # disk full, permissions: stop, keep what is done
+                client.cancel(futures)
+                point, chunk = result["unit"]
+                raise _UnitNotWritten(Unit(tuple(point), chunk), result["error"], results)
             bar.update(1)
     finally:
         bar.close()
     return results
+
+
+class _UnitNotWritten(Exception):  # noqa: N818 - internal signal
+    def __init__(self, unit: Unit, reason: str, results: list[dict[str, Any]]) -> None:
+        super().__init__(reason)
+        self.unit, self.reason, self.results = unit, reason, results
 
 
 def task_options(plan: SweepPlan, unit: Unit, retries: int,
@@ -442,50 +523,22 @@ def task_options(plan: SweepPlan, unit: Unit, retries: int,
             "resources": resources}
 
 
-class _cluster:  # noqa: N801 - used as a context manager
-    """The client to use, creating (and closing) an embedded LocalCluster when needed."""
+def open_results(store: str | os.PathLike[str], *, verify: bool = True) -> Any:
+    """The sweep results as a lazily loaded (dask-backed) xarray.Dataset.
 
-    def __init__(self, client, workers, scheduler, scheduler_file, gpus=0, cluster=None,
-                 cluster_options=None) -> None:
-        self.given, self.workers, self.gpus = client, workers, gpus
-        self.scheduler, self.scheduler_file = scheduler, scheduler_file
-        self.cluster, self.cluster_options = cluster, cluster_options
-        self.owned: list[Any] = []
-
-    def __enter__(self) -> Any:
-        if self.given is not None:
-            return self.given
-        from distributed import Client, LocalCluster  # noqa: PLC0415
-
-        if self.scheduler or self.scheduler_file:
-            client = Client(self.scheduler, scheduler_file=self.scheduler_file)
-            self.owned = [client]
-            return client
-        if self.cluster == "slurm":
-            from oncosweep.distributed.cluster import slurm_cluster  # noqa: PLC0415
-
-            kept = slurm_cluster(self.cluster_options)
-            try:
-                client = Client(kept.cluster)
-            except BaseException:
-                kept.close()  # cancels the jobs
-                raise
-            self.owned = [client, kept]
-            return client
-        if self.cluster is not None:  # the caller's cluster object, left running
-            client = Client(self.cluster)
-            self.owned = [client]
-            return client
-        cluster = LocalCluster(**local_cluster_options(self.workers, self.gpus))
-        client = Client(cluster)
-        self.owned = [client, cluster]
-        return client
-
-    def __exit__(self, *exc: Any) -> None:
-        for thing in self.owned:
-            thing.close()
-
-
-def open_results(store: str | os.PathLike[str]) -> Any:
-    """The sweep results as a lazily loaded (dask-backed) xarray.Dataset."""
+    ``verify`` (default): first check every done unit's data against its checksum, and raise
+    :class:`StoreDamagedError` naming the damaged units rather than hand back fill values or
+    altered data (unfinished units are not an error: they read as fill values, NaN for
+    floats; ``ds.done`` says which)."""
+    if verify:
+        report = verify_store(store)
+        if report.damaged:
+            plan = plan_of(open_store(store))
+            listed = "; ".join(f"{unit_label(plan, u)}: {report.damaged[u]}"
+                               for u in report.corrupt[:3])
+            more = f"; and {len(report.damaged) - 3} more" if len(report.damaged) > 3 else ""
+            raise StoreDamagedError(
+                f"{store}: {len(report.damaged)} damaged unit(s): {listed}{more}; run the same "
+                "`oncosweep sweep` command again to recompute them (or open_results(..., "
+                "verify=False) to read the store as it is)")
     return open_store(store, lazy=True)

@@ -14,6 +14,7 @@ changes a value (a realization depends only on seed, point and index): it is boo
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -175,49 +176,211 @@ def open_store(path: str | Path, *, lazy: bool = False) -> Any:
 
 
 def done_units(path: str | Path, plan: SweepPlan) -> set[Unit]:
-    done = open_store(path)["done"].values
+    """The units marked done (a unit whose mark or checksum cannot be read is not done)."""
+    import zarr  # noqa: PLC0415
+
+    marks = Verification(units=len(plan.units()))
+    done, _ = _bookkeeping(zarr.open_group(str(path), mode="r"), plan, marks)
     return {Unit(tuple(int(i) for i in index[:-1]), int(index[-1]))
             for index in np.argwhere(done == 1)}
 
 
 @dataclass
 class Verification:
-    """What ``verify`` found: unfinished units and done units whose data do not match."""
+    """What ``verify`` found: unfinished units, and done units whose data cannot be read or do
+    not hash to the checksum written with them (``damaged``: unit -> what is wrong)."""
 
     units: int
     unfinished: list[Unit] = field(default_factory=list)
-    corrupt: list[Unit] = field(default_factory=list)
+    damaged: dict[Unit, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def corrupt(self) -> list[Unit]:
+        """The damaged units, in order."""
+        return sorted(self.damaged)
 
     @property
     def ok(self) -> bool:
-        return not self.unfinished and not self.corrupt
+        return not self.unfinished and not self.damaged
 
 
-def verify_store(path: str | Path) -> Verification:
-    """Check every unit is done and its data read back to the checksum written with it."""
+def verify_store(path: str | Path, units: set[Unit] | None = None) -> Verification:
+    """Check every unit is done and its data read back to the checksum written with it.
+
+    Reads straight from zarr (no dask), one slab (every grid point of a realization chunk)
+    per variable at a time; a slab that cannot be read is read again unit by unit, so an
+    unreadable chunk (truncated, garbled) is pinned to its unit and named, never raised.
+    ``units``: check only these (done) units, e.g. the ones a resumed sweep would skip."""
+    import zarr  # noqa: PLC0415
+
+    start = time.perf_counter()
     ds = open_store(path)
     plan = plan_of(ds)
-    traced = ds["traced_realization"].values
+    group = zarr.open_group(str(path), mode="r")
     report = Verification(units=len(plan.units()))
-    done = ds["done"].values
-    stamps = ds["unit_checksum"].values
-    data = ds.drop_vars([name for name in BOOKKEEPING if name in ds])
-    data = data.drop_vars(list(data.coords))
-    for unit in plan.units():
-        where = (*unit.point, unit.chunk)
-        if done[where] != 1:
+    done, stamps = _bookkeeping(group, plan, report)
+    wanted = set(plan.units()) if units is None else set(units)
+    check = [u for u in plan.units() if u in wanted and u not in report.damaged]
+    for unit in check:
+        if done[(*unit.point, unit.chunk)] != 1:
             report.unfinished.append(unit)
-            continue
-        first, last = plan.chunk_range(unit.chunk)
-        in_unit = traced[(traced >= first) & (traced < last)]
-        region = unit_region(plan, unit, traced, in_unit)
-        part = data.isel(region)
-        if in_unit.size == 0:
-            part = part.drop_vars([n for n, v in part.data_vars.items()
-                                   if "traced_realization" in v.dims])
-        if checksum(part.load()) != int(stamps[where]):
-            report.corrupt.append(unit)
+    check = [u for u in check if u not in report.unfinished]
+    names = sorted(n for n in ds.data_vars if n not in BOOKKEEPING)
+    traced = ds["traced_realization"].values
+    naxes = len(plan.axes)
+    for c0, c1 in _batches(plan, group, names, sorted({u.chunk for u in check})):
+        units_here = [u for u in check if c0 <= u.chunk <= c1]
+        digests = {u: hashlib.blake2b(digest_size=8) for u in units_here}
+        first, last = plan.chunk_range(c0)[0], plan.chunk_range(c1)[1]
+        for name in names:
+            array = group[name]
+            dims = ds[name].dims
+            along = _slab(plan, dims, first, last, traced)
+            if along is None:  # a traced variable and no traced realization in these chunks
+                continue
+            try:
+                slab = array[along]
+            except Exception:  # noqa: BLE001 - pinned to units below
+                slab = None
+            for unit in units_here:
+                if unit in report.damaged:
+                    continue
+                own = _slab(plan, dims, *plan.chunk_range(unit.chunk), traced)
+                if own is None:  # not part of this unit's checksum (no traced realization)
+                    continue
+                if slab is not None:
+                    local = tuple(_shift(mine, whole)
+                                  for mine, whole in zip(own[naxes:], along[naxes:],
+                                                         strict=True))
+                    values = slab[(*unit.point, *local)]
+                else:
+                    try:
+                        values = array[(*unit.point, *own[naxes:])]
+                    except Exception as exc:  # noqa: BLE001 - any codec or I/O error
+                        report.damaged[unit] = _unreadable(array, name, unit, own, exc)
+                        continue
+                digests[unit].update(name.encode())
+                digests[unit].update(np.ascontiguousarray(values).tobytes())
+        for unit, digest in digests.items():
+            if unit in report.damaged:
+                continue
+            if int.from_bytes(digest.digest(), "little") != int(stamps[(*unit.point,
+                                                                        unit.chunk)]):
+                report.damaged[unit] = ("its data do not match the checksum written with it "
+                                        "(a chunk file is missing or altered)")
+    report.seconds = time.perf_counter() - start
     return report
+
+
+def _bookkeeping(group: Any, plan: SweepPlan,
+                 report: Verification) -> tuple[np.ndarray, np.ndarray]:
+    """The done marks and checksums; a unit whose mark or checksum cannot be read is damaged
+    (its done mark then reads 0)."""
+    arrays = []
+    for name in ("done", "unit_checksum"):
+        array = group[name]
+        try:
+            arrays.append(np.asarray(array[...]))
+            continue
+        except Exception:  # noqa: BLE001 - read unit by unit below
+            values = np.zeros(array.shape, dtype=array.dtype)
+        for unit in plan.units():
+            where = (*unit.point, unit.chunk)
+            try:
+                values[where] = array[where]
+            except Exception as exc:  # noqa: BLE001 - any codec or I/O error
+                report.damaged.setdefault(unit, _unreadable(array, name, unit, where, exc))
+        arrays.append(values)
+    done, stamps = arrays
+    for unit in report.damaged:
+        done[(*unit.point, unit.chunk)] = 0
+    return done, stamps
+
+
+#: bytes of one variable read at once by verify (consecutive realization chunks, all points)
+SLAB_BYTES = 32 * 2**20
+
+
+def _batches(plan: SweepPlan, group: Any, names: list[str],
+             chunks: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive realization chunks (first, last) whose slabs of the largest
+    variable stay under ``SLAB_BYTES``: few reads for small stores, bounded memory for big."""
+    per_chunk = 1
+    for name in names:
+        array = group[name]
+        size = int(np.prod(array.shape, dtype=np.int64)) * array.dtype.itemsize
+        per_chunk = max(per_chunk, size // max(plan.n_chunks, 1))
+    run = max(1, SLAB_BYTES // per_chunk)
+    batches: list[tuple[int, int]] = []
+    for chunk in chunks:
+        if batches and chunk - batches[-1][0] < run:
+            batches[-1] = (batches[-1][0], chunk)
+        else:
+            batches.append((chunk, chunk))
+    return batches
+
+
+def _shift(mine: slice, whole: slice) -> slice:
+    """A unit's selection along one dimension, relative to the slab's."""
+    if whole.start is None:
+        return mine
+    return slice(mine.start - whole.start, mine.stop - whole.start)
+
+
+def _slab(plan: SweepPlan, dims: tuple[str, ...], first: int, last: int,
+          traced: np.ndarray) -> tuple[slice, ...] | None:
+    """The selection of realizations [first, last) of a variable, every grid point (None: a
+    traced variable, and no traced realization among them)."""
+    in_chunk = np.flatnonzero((traced >= first) & (traced < last))
+    along: list[slice] = [slice(None)] * len(plan.axes)
+    for dim in dims[len(plan.axes):]:
+        if dim == "realization":
+            along.append(slice(first, last))
+        elif dim == "traced_realization":
+            if in_chunk.size == 0:
+                return None
+            along.append(slice(int(in_chunk[0]), int(in_chunk[-1]) + 1))
+        else:
+            along.append(slice(None))
+    return tuple(along)
+
+
+def _unreadable(array: Any, name: str, unit: Unit, along: tuple[Any, ...],
+                exc: BaseException) -> str:
+    """'cannot read VAR (chunk VAR/c/...): Error: message', naming the chunks that fail."""
+    where = [(s, s + 1) if isinstance(s, int) else (s.start or 0, s.stop or n)
+             for s, n in zip((*unit.point, *along[len(unit.point):]), array.shape,
+                             strict=False)]
+    size = array.chunks
+    ranges = [range(lo // c, -(-hi // c)) for (lo, hi), c in zip(where, size, strict=True)]
+    bad = []
+    for coords in itertools.product(*ranges):
+        block = tuple(slice(i * c, min((i + 1) * c, n))
+                      for i, c, n in zip(coords, size, array.shape, strict=True))
+        try:
+            array[block]
+        except Exception:  # noqa: BLE001 - the chunk to name
+            bad.append(f"{name}/{_chunk_key(array, coords)}")
+    text = " ".join(str(exc).split())[:160]
+    chunks = ", ".join(bad) if bad else name
+    return f"cannot read {name} (chunk {chunks}): {type(exc).__name__}: {text}"
+
+
+def _chunk_key(array: Any, coords: tuple[int, ...]) -> str:
+    try:
+        return str(array.metadata.encode_chunk_key(coords))
+    except AttributeError:  # pragma: no cover - other zarr versions
+        return "c/" + "/".join(str(i) for i in coords)
+
+
+def unit_label(plan: SweepPlan, unit: Unit) -> str:
+    """'grid point (strategy=cont, x=0.01), realization chunk 2 (realizations 32-47)'."""
+    where = ", ".join(f"{a.name}={a.values[i]}" for a, i in zip(plan.axes, unit.point,
+                                                                 strict=True))
+    first, last = plan.chunk_range(unit.chunk)
+    return (f"grid point ({where}) {tuple(unit.point)}, realization chunk {unit.chunk} "
+            f"(realizations {first}-{last - 1})")
 
 
 def plan_of(ds: Any) -> SweepPlan:
