@@ -68,3 +68,26 @@ def test_an_endpoint_that_needs_the_switch_time_names_it() -> None:
     with pytest.raises(ValueError, match="time_to_switch"):
         _data.endpoint_data(ds, "ttf")
     assert _data.endpoint_data(ds, "pfs").event.sum() == 3
+
+
+def test_loci_at_progression_by_hand() -> None:
+    from oncosweep.analysis import loci_at_progression
+
+    types = ["wt/proliferating", "T790M/proliferating", "METamp/proliferating",
+             "T790M+METamp/proliferating"]
+    cells = np.array([
+        [0, 900, 100, 0],    # T790M 90 %, METamp 10 %: both count at share 0.1
+        [950, 50, 0, 0],     # T790M 5 %: below 0.1
+        [0, 0, 0, 0],        # never progressed: not counted
+        [0, 0, 400, 600],    # METamp 100 %, T790M 60 %
+    ])
+    ds = xr.Dataset({"cells_at_progression": (("realization", "cell_type"), cells),
+                     "detected": ("realization", np.ones(4, bool))},
+                    coords={"cell_type": types})
+    out = loci_at_progression(ds, share=0.1)
+    assert out["locus"].values.tolist() == ["T790M", "METamp"]
+    assert int(out["n"]) == 3
+    assert out["positive"].values.tolist() == [2, 2]
+    np.testing.assert_allclose(out["fraction"].values, [2 / 3, 2 / 3])
+    with pytest.raises(ValueError, match="share"):
+        loci_at_progression(ds, share=0.0)

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from oncosweep.analysis import accessor as _accessor  # noqa: F401 - registers ds.oncosweep
+from oncosweep.analysis.exposure import dose_intensity
 from oncosweep.analysis.probability import ProportionCI, probabilities, proportion_ci
+from oncosweep.analysis.progression import loci_at_progression
 from oncosweep.analysis.robustness import rank_strategies, robustness, robustness_criteria
 from oncosweep.analysis.stratify import (
     benefit_by_parameter,
@@ -47,8 +49,10 @@ __all__ = [
     "benefit_by_parameter",
     "build_report",
     "compare_strategies",
+    "dose_intensity",
     "drawn_parameters",
     "km_curve",
+    "loci_at_progression",
     "logrank",
     "median_survival",
     "plot_benefit",

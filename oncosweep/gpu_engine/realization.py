@@ -54,6 +54,7 @@ class _Lanes:
     end_it: Any
     cured: Any
     cells_at_detection: Any
+    cells_at_pd: Any  # (R, T) cells at the first imaging progression
     conc: Any
     auc: Any
     policy: clinic.PolicyLanes
@@ -112,6 +113,7 @@ def run_engine(
         end_it=xp.full(n_real, -1, dtype=xp.int64),
         cured=xp.zeros(n_real, dtype=bool),
         cells_at_detection=xp.zeros((n_real, n_types), dtype=xp.int64),
+        cells_at_pd=xp.zeros((n_real, n_types), dtype=xp.int64),
         conc=xp.zeros((n_real, n_drugs)),
         auc=xp.zeros((n_real, n_drugs)),
         policy=clinic.PolicyLanes.empty(xp, n_real),
@@ -211,6 +213,7 @@ def run_engine(
                detect_it=state.detect_it, detect_substeps=state.detect_substeps,
                end_it=state.end_it,
                cured=state.cured.astype(xp.int64), cells_at_detection=state.cells_at_detection,
+               cells_at_pd=state.cells_at_pd,
                auc=state.auc, progressed=plan.progressed.astype(xp.int64),
                progression_it=plan.progression_it, first_pd_it=plan.first_pd_it,
                ctdna_it=plan.ctdna_it, switches=plan.switches, switch_it=plan.switch_it,
@@ -302,6 +305,7 @@ def _visit(xp, model, dm, state, visiting, since, total, key, it, real, resists,
     if not model.recist:
         clinic.visit(xp, model, state.policy, visiting, since[visiting] == 0, observed,
                      resisting, it)
+        _record_first_pd(state, visiting, it)
         return observed, None
     rl = state.recist
     measured = lesions.measure(xp, model, key, it, real[visiting],
@@ -316,7 +320,14 @@ def _visit(xp, model, dm, state, visiting, since, total, key, it, real, resists,
                  it, recist_pd=code == recist.PD)
     switched = state.policy.line[visiting] != line_before
     lesions.rebaseline(xp, model, rl, visiting[switched], measured[switched])
+    _record_first_pd(state, visiting, it)
     return observed, total
+
+
+def _record_first_pd(state: Any, visiting: Any, it: int) -> None:
+    """The cells of the lanes whose first imaging progression is this visit."""
+    newly = visiting[state.policy.first_pd_it[visiting] == it]
+    state.cells_at_pd[newly] = state.counts[newly]
 
 
 def _response_outputs(xp: ModuleType, best: recist.RecistBest) -> dict[str, Any]:

@@ -35,16 +35,16 @@
   X(genotype) X(phenotype) X(compartment) X(group) X(initial_counts) X(drug_kill) \
   X(lines) X(ctdna_loci) X(regimen_resists)
 
-#define OS_OUTPUTS(X)                                                           \
-  X(int64_t, status) X(int64_t, attempt_start) X(int64_t, restarts)             \
-  X(int64_t, detect_it) X(int64_t, detect_substeps) X(int64_t, end_it)          \
-  X(int64_t, cured) X(int64_t, cells_at_detection) X(double, auc)               \
-  X(int64_t, progressed) X(int64_t, progression_it) X(int64_t, first_pd_it)     \
-  X(int64_t, ctdna_it) X(int64_t, switches) X(int64_t, switch_it)               \
-  X(int64_t, treated_steps) X(int64_t, best_response) X(double, response_day)   \
-  X(double, response_duration) X(int64_t, response_event) X(double, trajectory) \
-  X(double, concentration) X(double, on_treatment) X(double, observed_burden)   \
-  X(double, sum_diameters)
+#define OS_OUTPUTS(X)                                                             \
+  X(int64_t, status) X(int64_t, attempt_start) X(int64_t, restarts)               \
+  X(int64_t, detect_it) X(int64_t, detect_substeps) X(int64_t, end_it)            \
+  X(int64_t, cured) X(int64_t, cells_at_detection) X(int64_t, cells_at_pd)        \
+  X(double, auc) X(int64_t, progressed) X(int64_t, progression_it)                \
+  X(int64_t, first_pd_it) X(int64_t, ctdna_it) X(int64_t, switches)               \
+  X(int64_t, switch_it) X(int64_t, treated_steps) X(int64_t, best_response)       \
+  X(double, response_day) X(double, response_duration) X(int64_t, response_event) \
+  X(double, trajectory) X(double, concentration) X(double, on_treatment)          \
+  X(double, observed_burden) X(double, sum_diameters)
 
 #define OS_STATS(X)                                               \
   X(lane_steps) X(nontrivial_draws) X(iterations) X(failed_lanes)

@@ -80,6 +80,8 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
   lesion_eval.reset();
   int64_t* cells_at_detection = out.cells_at_detection + lane * n_types;
   for (int t = 0; t < n_types; ++t) cells_at_detection[t] = 0;
+  int64_t* cells_at_pd = out.cells_at_pd + lane * n_types;
+  for (int t = 0; t < n_types; ++t) cells_at_pd[t] = 0;
 
   OsDrawContext ctx;
   ctx.key = key;
@@ -151,6 +153,9 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
           }
         } else {
           os_policy_visit(m, &plan, since == 0, observed, m.ctdna() != 0, resisting, it, false);
+        }
+        if (plan.first_pd_it == it) {  // realization._visit: the first imaging PD
+          for (int t = 0; t < n_types; ++t) cells_at_pd[t] = counts[t];
         }
         if (trace_row >= 0) {
           out.observed_burden[trace_row * m.n_visits() + since / visit_steps] = observed;
