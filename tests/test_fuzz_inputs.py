@@ -125,8 +125,9 @@ def mutated_configs(draw: st.DrawFn) -> tuple[str, Any]:
             parent[draw(st.text(max_size=8)) + "_"] = parent.pop(key)
         elif edit == "wrap":
             parent[key] = [old] if draw(st.booleans()) else {"value": old}
-        else:
-            parent[key] = draw(junk)
+        else:  # a copy: the lists and dicts of EXTREMES are shared between examples, and a
+            # later "wrap" inside one would grow it for every example after (RecursionError)
+            parent[key] = copy.deepcopy(draw(junk))
     return name, config
 
 
