@@ -1,0 +1,76 @@
+"""Trial endpoints of a scenario, for calibrating the EGFR quickstart (issue 16).
+
+    .venv/bin/python tools/calibration/egfr_metrics.py CONFIG [REALIZATIONS]
+
+Runs CONFIG on the cpu backend (seed 7) and prints, per strategy: median progression-free
+survival (months), objective response rate (confirmed CR or PR, RECIST 1.1), cure by the
+horizon, median overall survival and the ctDNA lead time (median, interquartile range); for
+``continuous`` the share of progressions carrying each locus (>= 10 % of the cells); for
+``sequential`` the second-line PFS of tumours T790M-positive at their first progression
+(AURA3's population). Targets (issue 16): PFS 8.4-12.3 months, ORR 60-85 %, T790M in 45-75 %
+of progressions, second-line PFS 8-13 months, < 1 % cured at five years, ctDNA lead IQR >
+one visit interval.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+from scipy import stats
+
+from oncosweep import Scenario, simulate
+from oncosweep.analysis import loci_at_progression, survival_table
+from oncosweep.analysis._data import endpoint_data
+
+MONTH = 30.44  # days
+
+
+def _km_median(time_days: np.ndarray, event: np.ndarray) -> float:
+    if not event.any():
+        return float("nan")
+    curve = stats.ecdf(stats.CensoredData(uncensored=time_days[event],
+                                          right=time_days[~event])).sf
+    below = np.nonzero(curve.probabilities <= 0.5)[0]
+    return float(curve.quantiles[below[0]]) if below.size else float("nan")
+
+
+def main(config: str, realizations: int) -> None:
+    started = time.perf_counter()
+    ds = simulate(Scenario.from_yaml(config), realizations=realizations, seed=7,
+                  backend="cpu", progress=False)
+    print(f"{time.perf_counter() - started:.1f} s, {realizations} realizations")
+    pfs = survival_table(ds, endpoint="pfs")
+    os_ = survival_table(ds, endpoint="os")
+    for name in ds["strategy"].values:
+        one = ds.sel(strategy=name)
+        detected = one["detected"].values
+        best = one["best_response"].values[detected]
+        lead = one["ctdna_lead_time"].values[detected]
+        lead = lead[np.isfinite(lead)]
+        iqr = np.subtract(*np.percentile(lead, [75, 25])) if lead.size > 3 else np.nan
+        print(f"{name:12s} PFS {float(pfs.sel(strategy=name)['median']) / MONTH:5.1f} mo  "
+              f"ORR {np.isin(best, [1, 2]).mean():.2f}  CR {(best == 1).mean():.2f}  "
+              f"cured {one['cured'].values[detected].mean():.3f}  "
+              f"OS {float(os_.sel(strategy=name)['median']) / MONTH:5.1f} mo  ctDNA lead "
+              f"median {np.median(lead) if lead.size else np.nan:.0f} d, IQR {iqr:.0f} d")
+    loci = loci_at_progression(ds.sel(strategy="continuous"))
+    shares = ", ".join(f"{locus} {share:.2f}" for locus, share in
+                       zip(loci["locus"].values, loci["fraction"].values, strict=True))
+    print(f"continuous: loci at progression ({int(loci['n'])} progressions): {shares}")
+    sequential = ds.sel(strategy="sequential")
+    second = endpoint_data(sequential, "pfs2")
+    cells = sequential["cells_at_progression"].values.astype(float)
+    total = cells.sum(axis=1)
+    t790m = np.array(["T790M" in str(c).split("/")[0].split("+")
+                      for c in sequential["cell_type"].values])
+    positive = (total > 0) & (cells[:, t790m].sum(axis=1) >= 0.1 * np.maximum(total, 1.0))
+    keep = second.detected & positive
+    median = _km_median(second.time[keep], second.event[keep])
+    print(f"sequential: second-line PFS after T790M ({int(keep.sum())} tumours): "
+          f"{median / MONTH:.1f} mo")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 300)
