@@ -23,6 +23,21 @@ def edited(base: dict[str, Any], **edits: Any) -> dict[str, Any]:
     return data
 
 
+ConfigPath = tuple[str | int, ...]
+
+
+def config_paths(node: Any, prefix: ConfigPath = ()) -> list[ConfigPath]:
+    """Every location in a config ``node`` (containers and leaves), as key / index paths."""
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += config_paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += config_paths(value, (*prefix, i))
+    return found
+
+
 def scenario_error(data: Any) -> ScenarioError:
     """The ScenarioError that validating ``data`` raises (the test fails if none)."""
     with pytest.raises(ScenarioError) as info:

@@ -31,6 +31,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scenario_helpers import config_paths
 
 from oncosweep import Scenario, limits, simulate
 from oncosweep.cli import main
@@ -58,15 +59,7 @@ def examples(count: int) -> settings:
 Path_ = tuple[str | int, ...]
 
 
-def _paths(node: Any, prefix: Path_ = ()) -> list[Path_]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += _paths(value, (*prefix, i))
-    return found
+_paths = config_paths
 
 
 PATHS = {name: _paths(config) for name, config in CONFIGS.items()}

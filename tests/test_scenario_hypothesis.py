@@ -10,6 +10,7 @@ import yaml
 from bad_configs import STRATEGY_CONFIG, THERAPY_CONFIG, VALID_CONFIG
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scenario_helpers import config_paths
 
 from oncosweep.scenario import Scenario, ScenarioError
 
@@ -19,16 +20,7 @@ SETTINGS = settings(derandomize=True, max_examples=300, deadline=None)
 Path = tuple[str | int, ...]
 
 
-def _paths(node: Any, prefix: Path = ()) -> list[Path]:
-    """Every location in ``node`` (containers and leaves)."""
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += _paths(value, (*prefix, i))
-    return found
+_paths = config_paths
 
 
 def _mappings(node: Any, prefix: Path = ()) -> list[Path]:
