@@ -1,4 +1,4 @@
-"""``make demo``: the quickstart sweep (4 strategies x 3 mutation rates) on an embedded Dask
+"""``make demo``: the quickstart sweep (its ``sweep`` section's grid) on an embedded Dask
 cluster into a zarr store; prints a summary and where the results are, then writes the HTML
 report of the store and ends with its path."""
 
@@ -14,8 +14,17 @@ OUTPUT = Path("results/quickstart_sweep.zarr")
 REPORT = Path("results/quickstart_report.html")
 
 
+def _grid() -> str:
+    """The sweep's grid in words, read from the config (e.g. "strategy 4 x
+    tumour.detection_size 3")."""
+    import yaml  # noqa: PLC0415
+
+    axes = (yaml.safe_load(CONFIG.read_text()).get("sweep") or {}).get("axes") or {}
+    return " x ".join(f"{name} {len(values)}" for name, values in axes.items()) or "one point"
+
+
 def main() -> int:
-    print(f"oncosweep demo: the sweep of {CONFIG} (4 strategies x 3 T790M mutation rates)")
+    print(f"oncosweep demo: the sweep of {CONFIG} ({_grid()})")
     status = cli_main(["sweep", str(CONFIG), "-o", str(OUTPUT), "--overwrite"])
     if status != 0:
         return status

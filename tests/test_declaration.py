@@ -71,7 +71,7 @@ def test_records_group_the_fields_and_flat_access_reads_them() -> None:
     assert model.biology.birth_rate is model.birth_rate
     assert model.clinic.visit_steps == model.visit_steps
     changed = model.replace(dt=0.25, emax=model.emax * 2)
-    assert changed.dt == 0.25 and changed.budget.dt == 0.25 and model.dt == 0.5
+    assert changed.dt == 0.25 and changed.budget.dt == 0.25 and model.dt == 1.0
     assert np.array_equal(changed.emax, model.emax * 2)
     assert changed.biology is model.biology  # untouched records are shared
     assert derived_parameters(changed)["n_drugs"] == model.n_drugs

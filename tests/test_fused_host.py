@@ -53,8 +53,9 @@ CASES = [
 # A new parameter that no config sets gets a case here (docs/contributing.md), so that the
 # engines are tied on a scenario that uses it.
 EDITED = {
-    "quickstart_dt_0.25": ("quickstart.yaml", 8, {"simulation.dt": 0.25,
-                                                  "simulation.horizon": 150.0}),
+    # small steps (the quickstart runs at dt 1 above): drug pieces, switching, visits
+    "sequential_dt_0.25": ("strategy_sequential.yaml", 16, {"simulation.dt": 0.25,
+                                                            "simulation.horizon": 300.0}),
     # the euler scheme (the configs run the default exact scheme): drugs, switching,
     # migration, mutation trees and crowding between them
     "quickstart_euler": ("quickstart.yaml", 16, {"simulation.scheme": "euler",
@@ -192,7 +193,7 @@ def test_each_model_gets_the_smallest_library_that_holds_it() -> None:
 
     quick = compile_scenario(Scenario.from_yaml(CONFIGS / "quickstart.yaml"))
     bench = compile_scenario(Scenario.from_yaml(CONFIGS / "bench_standard.yaml"))
-    assert (quick.n_types, pack_model(quick).type_capacity) == (8, 8)
+    assert (quick.n_types, pack_model(quick).type_capacity) == (32, 32)  # 4 loci x 2 states
     assert (bench.n_types, pack_model(bench).type_capacity) == (16, 16)
 
 
@@ -201,7 +202,7 @@ def test_kernel_capacity_errors_name_the_field() -> None:
 
     scenario = Scenario.from_yaml(CONFIGS / "quickstart.yaml")
     model = compile_scenario(scenario)
-    assert check_capacity(model) == (8, model.n_loci)
+    assert check_capacity(model) == (32, model.n_loci)
     too_many = model.replace(emax=np.ones(9), drug_names=tuple("abcdefghi"))
     with pytest.raises(ValueError, match="n_drugs"):
         check_capacity(too_many)

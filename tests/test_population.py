@@ -215,31 +215,35 @@ def test_one_more_varying_parameter_shifts_no_other_draw() -> None:
 
 def _two_point(values: list[float] | float, probabilities: list[float] | None = None
                ) -> Scenario:
+    """The quickstart with osimertinib's emax (drugs[1]) one value or a two-point choice, and
+    a shorter horizon (two years)."""
     data = raw("quickstart.yaml")
     data["trace"] = {"realizations": 0}
+    data["simulation"]["horizon"] = 730
     if isinstance(values, list):
-        data["tumour"]["death_rate"] = {"distribution": "choice", "values": values,
-                                        "probabilities": probabilities}
+        data["drugs"][1]["emax"] = {"distribution": "choice", "values": values,
+                                    "probabilities": probabilities}
     else:
-        data["tumour"]["death_rate"] = values
+        data["drugs"][1]["emax"] = values
     return Scenario.from_dict(data)
 
 
 def test_two_point_population_is_the_mixture_of_the_homogeneous_runs() -> None:
-    """death_rate = 0.17 (p 0.3) or 0.19 (p 0.7). Each realization equals the homogeneous run
-    at its drawn value with the same seed and index, in every output; and the population's
-    time to progression and time to detection match the 0.3/0.7 mixture of independent
-    homogeneous runs (two-sample KS, p > 1e-3). The two values classify the METamp genotype
-    differently (resistant to osimertinib at 0.17 only), so each realization's own
-    classification is checked too."""
-    low, high = 0.17, 0.19
+    """Osimertinib's emax = 0.085 (p 0.3) or 1.0 (p 0.7) per day. Each realization equals the
+    homogeneous run at its drawn value with the same seed and index, in every output; and the
+    population's outcomes match the 0.3/0.7 mixture of independent homogeneous runs
+    (two-sample KS, p > 1e-3). The two values classify the METamp genotype differently
+    (its bypass keeps 5 % of the effect: 0.004 per day, less than its net growth 0.045, at
+    0.085; 0.05 per day, more, at 1.0), so each realization's own classification is checked
+    too."""
+    low, high = 0.085, 1.0
     strategy = "ctdna_switch"
     ma, mb = (compile_scenario(_two_point(v), strategy) for v in (low, high))
     assert not np.array_equal(ma.resistant, mb.resistant)
     n = 600
     population = oncosweep.simulate(_two_point([low, high], [0.3, 0.7]), realizations=n,
                                      seed=8, backend="cpu", threads=2, strategy=strategy)
-    drawn = population["drawn_tumour_death_rate"].values
+    drawn = population["drawn_drugs_1_emax"].values
     assert set(np.unique(drawn)) == {low, high}
     assert stats.binomtest(int(np.sum(drawn == low)), n, 0.3).pvalue > 1e-3
     homogeneous = {v: oncosweep.simulate(_two_point(v), realizations=n, seed=8, backend="cpu",

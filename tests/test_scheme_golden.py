@@ -8,6 +8,9 @@ point 3) simulated on the compiled ``cpu`` backend at commit d1dd4c2, the last c
 reference values: the numbers it had). The numpy engine is tied to the cpu engine
 realization by realization by other tests (and ``tools/record_outputs.py compare`` checked the
 numpy recordings too when the golden file was made).
+
+Configs rebuilt since the recording (``REBUILT``) describe other tumours now, so their old
+digests say nothing about the scheme; they are left out (every other config still checks it).
 """
 
 from __future__ import annotations
@@ -29,7 +32,11 @@ pytestmark = pytest.mark.skipif(not cpu_engine.probe()[0],
                                 reason="the cpu backend needs a host C++ compiler")
 
 
-@pytest.mark.parametrize("config", sorted(GOLDEN["digests"]))
+#: config -> why its recording no longer applies
+REBUILT = {"quickstart": "rebuilt as EGFR-mutant NSCLC with RECIST and a ctDNA assay (issue 16)"}
+
+
+@pytest.mark.parametrize("config", sorted(set(GOLDEN["digests"]) - set(REBUILT)))
 def test_euler_reproduces_the_recording_made_before_the_exact_scheme(config: str) -> None:
     data = yaml.safe_load((ROOT / "configs" / f"{config}.yaml").read_text())
     data.setdefault("simulation", {})["scheme"] = "euler"

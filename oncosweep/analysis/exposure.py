@@ -9,7 +9,9 @@ half_life``). One compartment, first-order elimination k = ln 2 / half_life (the
 ``gpu_engine/pharmacology.py``), T days on study:
 
 * boluses every tau days (doses at 0, tau, ... < T):
-  AUC = (dose / k) (n - e^{-k T} (e^{k n tau} - 1) / (e^{k tau} - 1)), n = ceil(T / tau);
+  AUC = (dose / k) (n - e^{-k T} (e^{k n tau} - 1) / (e^{k tau} - 1)), n = ceil(T / tau),
+  evaluated as (dose / k)(n - (e^{k (n tau - T)} - e^{-k T}) / (e^{k tau} - 1)) (no overflow
+  over years of daily doses);
 * boluses at listed times t_j < T: AUC = sum_j (dose / k)(1 - e^{-k (T - t_j)});
 * an infusion R per day: AUC = (R / k)(T - (1 - e^{-k T}) / k).
 
@@ -43,8 +45,10 @@ def reference_exposure(half_life: Any, dosing: dict[str, Any], days: Any) -> np.
     if dosing.get("every") is not None:
         tau = float(dosing["every"])
         n = np.ceil(days / tau)
-        ratio = np.expm1(k * n * tau) / np.expm1(k * tau)
-        return dose / k * (n - np.exp(-k * days) * ratio)
+        # e^{-kT} (e^{k n tau} - 1) written without the overflowing e^{k n tau}: n tau - T is
+        # in [0, tau), so the first exponent is bounded
+        tail = (np.exp(k * (n * tau - days)) - np.exp(-k * days)) / np.expm1(k * tau)
+        return dose / k * (n - tail)
     out = np.zeros(days.shape)
     for t in dosing["times"]:
         given = days > float(t)

@@ -1,6 +1,7 @@
-"""Trial endpoints of a scenario, for calibrating the EGFR quickstart (issue 16).
+"""Trial endpoints of a scenario, the figures configs/quickstart.yaml was calibrated to
+(issue 16; tests/test_quickstart_trials.py asserts them).
 
-    .venv/bin/python tools/calibration/egfr_metrics.py CONFIG [REALIZATIONS]
+    .venv/bin/python tools/calibration/egfr_metrics.py configs/quickstart.yaml [REALIZATIONS]
 
 Runs CONFIG on the cpu backend (seed 7) and prints, per strategy: median progression-free
 survival (months), objective response rate (confirmed CR or PR, RECIST 1.1), cure by the
