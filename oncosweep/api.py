@@ -176,8 +176,9 @@ def _runner(chosen: ResolvedBackend) -> Callable[..., EngineResult]:
 def result_bytes(model: Any, realizations: int) -> int:
     """Bytes of the per-realization outputs of ``realizations`` realizations of ``model``
     (the declared results with a realization dimension; traces are bounded apart)."""
-    sizes = {"realization": 1, "cell_type": model.n_types, "drug": model.n_drugs,
-             "traced_realization": 0, "time": model.n_trace_times, "visit": model.n_visits}
+    from oncosweep.gpu_engine.record import result_sizes  # noqa: PLC0415
+
+    sizes = result_sizes(model, 1, 0)
     per = 8 + sum(int(np.prod([sizes[d] for d in r.dims])) * np.dtype(r.dtype).itemsize
                   for r in RESULTS if "realization" in r.dims)
     return per * realizations

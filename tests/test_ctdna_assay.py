@@ -172,3 +172,22 @@ def test_the_scenario_lowers_the_assay_and_refuses_the_simple_model_beside_it() 
     with pytest.raises(ScenarioError, match=r"monitoring\.ctdna\.shed_per_death.*assay"):
         base.with_parameters({"monitoring.ctdna.assay": {}, "monitoring.ctdna.shed_per_death":
                               3e-5})
+
+
+def test_the_dataset_records_each_visit_s_measured_allele_fraction() -> None:
+    from oncosweep import Scenario, simulate  # noqa: PLC0415
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "ctdna_monitoring.yaml"
+    scenario = Scenario.from_yaml(config).with_parameters({
+        "monitoring.ctdna.assay": {"shedding": 1.4e-4}, "monitoring.ctdna.depth": 20000,
+        "simulation.horizon": 200.0, "trace.realizations": 2})
+    ds = simulate(scenario, realizations=3, seed=5, backend="numpy", progress=False,
+                  strategy="continuous")
+    vaf = ds["ctdna_vaf"]
+    assert vaf.dims == ("traced_realization", "visit", "variant")
+    assert vaf["variant"].values.tolist() == ["RA", "RB"]
+    values = vaf.values[np.isfinite(vaf.values)]
+    assert values.size and (values >= 0).all() and (values <= 1).all()
+    reads = values * 20000  # reads / depth: whole numbers of reads
+    np.testing.assert_allclose(reads, np.round(reads), rtol=0, atol=1e-9)
+    assert values.max() > 0  # the RA clone (1e3 cells, resistant) is seen in plasma

@@ -80,13 +80,13 @@ def imaging(xp: ModuleType, model: CompiledModel, key: tuple[int, int], step: in
     return xp.where(observed < model.detection_limit, 0.0, observed)
 
 
-def ctdna_detected(xp: ModuleType, model: CompiledModel, key: tuple[int, int], step: int,
-                   realization: Any, flux: Any, variant_flux: Any) -> Any:
-    """(A, V) bool: each monitored variant's reads reach the threshold. ``flux``: (A,) cells
-    dying per day; ``variant_flux``: (A, V) of those carrying each monitored variant."""
+def ctdna_reads(xp: ModuleType, model: CompiledModel, key: tuple[int, int], step: int,
+                realization: Any, flux: Any, variant_flux: Any) -> Any:
+    """(A, V) int64 variant reads of each monitored variant (the assay model or the simple
+    read model); a variant is called at ``ctdna_threshold`` reads. ``flux``: (A,) cells dying
+    per day; ``variant_flux``: (A, V) of those carrying each monitored variant."""
     if model.ctdna_assay:
-        return _assay_reads(xp, model, key, step, realization, flux, variant_flux
-                            ) >= model.ctdna_threshold
+        return _assay_reads(xp, model, key, step, realization, flux, variant_flux)
     tumour = model.shed_per_death * flux
     vaf = 0.5 * model.shed_per_death * variant_flux / (model.normal_genomes + tumour)[:, None]
     vaf = xp.minimum(vaf, 1.0)
@@ -101,9 +101,8 @@ def ctdna_detected(xp: ModuleType, model: CompiledModel, key: tuple[int, int], s
     else:
         trials = xp.full((n_lanes, n_variants), model.ctdna_depth, dtype=xp.int64)
         p = vaf
-    reads = _binomial.binomial(xp, key, slot.reshape(-1), step, real.reshape(-1),
-                               trials.reshape(-1), p.reshape(-1)).reshape(n_lanes, n_variants)
-    return reads >= model.ctdna_threshold
+    return _binomial.binomial(xp, key, slot.reshape(-1), step, real.reshape(-1),
+                              trials.reshape(-1), p.reshape(-1)).reshape(n_lanes, n_variants)
 
 
 def _assay_reads(xp: ModuleType, model: CompiledModel, key: tuple[int, int], step: int,

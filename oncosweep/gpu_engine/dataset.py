@@ -45,6 +45,7 @@ def to_dataset(
         "traced_realization": result.traced.astype(np.int64),
         "time": np.arange(model.n_trace_times) * model.trace_every_steps * model.dt,
         "visit": np.arange(model.n_visits) * model.visit_steps * model.dt,
+        "variant": np.array(model.ctdna_names, dtype=str),
     }
     variables.update(drawn_variables(model, seed, result.realization))
     coords = {c.name: (c.name, values[c.name], c.attrs) for c in COORDINATES}

@@ -132,7 +132,7 @@ def run_engine(
     raw = allocate_raw(xp, model, n_real, traced.size)
     trajectory, conc_trace = raw["trajectory"], raw["concentration"]
     dose_trace, observed_trace = raw["on_treatment"], raw["observed_burden"]
-    diameter_trace = raw["sum_diameters"]
+    diameter_trace, vaf_trace = raw["sum_diameters"], raw["ctdna_vaf"]
 
     counter = DrawCounter() if count_draws else None
     lane_steps = 0
@@ -150,14 +150,16 @@ def run_engine(
         if model.visit_steps and rows.size:
             (visiting,) = xp.nonzero(treated & (since % model.visit_steps == 0))
             if visiting.size:
-                observed, diameters = _visit(xp, model, dm, state, visiting, since, total, key,
-                                             it, real, resists, lines, group_of)
+                observed, diameters, vaf = _visit(xp, model, dm, state, visiting, since, total,
+                                                  key, it, real, resists, lines, group_of)
                 rows_traced = trace_row[visiting]
                 keep = rows_traced >= 0
                 at = (rows_traced[keep], since[visiting][keep] // model.visit_steps)
                 observed_trace[at] = observed[keep]
                 if diameters is not None:
                     diameter_trace[at] = diameters[keep]
+                if vaf is not None:
+                    vaf_trace[at] = vaf[keep]
         dosed = rows[plan.regimen[rows] >= 0] if model.treated else rows[:0]
         if dosed.size:
             state.conc[dosed] += bolus[plan.regimen[dosed], it - plan.activated[dosed]] * (
@@ -290,13 +292,15 @@ def _visit(xp, model, dm, state, visiting, since, total, key, it, real, resists,
            group_of) -> Any:
     """Imaging (and ctDNA) at a visit of the lanes ``visiting``; the policy decides."""
     observed = clinic.imaging(xp, model, key, it, real[visiting], total[visiting])
-    resisting = None
+    resisting = vaf = None
     if model.ctdna:
         counts = state.counts[visiting]
         conc = state.conc[visiting] if model.treated else None
         flux, variant_flux = clinic.death_flux(xp, model, dm.rates, counts, conc,
                                                _crowding(xp, model, counts, group_of))
-        detected = clinic.ctdna_detected(xp, model, key, it, real[visiting], flux, variant_flux)
+        reads = clinic.ctdna_reads(xp, model, key, it, real[visiting], flux, variant_flux)
+        detected = reads >= model.ctdna_threshold
+        vaf = reads.astype(xp.float64) / float(model.ctdna_depth)
         if model.treated:
             current = lines[state.policy.line[visiting]]
             resisting = (detected & resists[current]).any(axis=1)
@@ -306,7 +310,7 @@ def _visit(xp, model, dm, state, visiting, since, total, key, it, real, resists,
         clinic.visit(xp, model, state.policy, visiting, since[visiting] == 0, observed,
                      resisting, it)
         _record_first_pd(state, visiting, it)
-        return observed, None
+        return observed, None, vaf
     rl = state.recist
     measured = lesions.measure(xp, model, key, it, real[visiting],
                                lesions.lesion_cells(xp, model, state.counts[visiting]))
@@ -321,7 +325,7 @@ def _visit(xp, model, dm, state, visiting, since, total, key, it, real, resists,
     switched = state.policy.line[visiting] != line_before
     lesions.rebaseline(xp, model, rl, visiting[switched], measured[switched])
     _record_first_pd(state, visiting, it)
-    return observed, total
+    return observed, total, vaf
 
 
 def _record_first_pd(state: Any, visiting: Any, it: int) -> None:

@@ -46,7 +46,7 @@ def raw_specs(model: CompiledModel, count: int, n_traced: int
     """name -> (shape, dtype, fill) of every raw output for a chunk of ``count``
     realizations of which ``n_traced`` are traced, in the compiled engines' address order."""
     sizes = {"R": count, "K": n_traced, "T": model.n_types, "D": model.n_drugs,
-             "times": model.n_trace_times, "visits": model.n_visits}
+             "times": model.n_trace_times, "visits": model.n_visits, "V": len(model.ctdna_loci)}
     return {o.name: (tuple(sizes[s] for s in o.shape), np.dtype(o.dtype), o.fill)
             for o in RAW_OUTPUTS}
 
@@ -133,6 +133,7 @@ def finish(model: CompiledModel, raw: dict[str, np.ndarray], *, start: int,
         on_treatment=raw["on_treatment"],
         observed_burden=raw["observed_burden"],
         sum_diameters=raw["sum_diameters"],
+        ctdna_vaf=raw["ctdna_vaf"],
         stats=dict(stats),
     )
 
@@ -159,13 +160,19 @@ def _zero_after_cure(model: CompiledModel, cured: np.ndarray, detect_it: np.ndar
     trajectory[traced_rows] = np.where(later[:, :, None], 0.0, trajectory[traced_rows])
 
 
+def result_sizes(model: CompiledModel, realizations: int, traced: int) -> dict[str, int]:
+    """The length of every result dimension for ``realizations`` realizations of which
+    ``traced`` are traced."""
+    return {"realization": realizations, "cell_type": model.n_types, "drug": model.n_drugs,
+            "traced_realization": traced, "time": model.n_trace_times,
+            "visit": model.n_visits, "variant": len(model.ctdna_loci)}
+
+
 def empty_result(model: CompiledModel, traced: np.ndarray) -> EngineResult:
     """A result of no realizations (every declared variable with its dtype and the model's
     sizes), with ``traced`` traced realizations of no values: the structure of a dataset
     without running one realization (the sweep store's template)."""
-    sizes = {"realization": 0, "cell_type": model.n_types, "drug": model.n_drugs,
-             "traced_realization": len(traced), "time": model.n_trace_times,
-             "visit": model.n_visits}
+    sizes = result_sizes(model, 0, len(traced))
     arrays = {r.name: np.zeros(tuple(sizes[d] for d in r.dims), dtype=r.dtype)
               for r in RESULTS}
     return EngineResult(realization=np.zeros(0, dtype=np.int64),

@@ -177,6 +177,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("ctdna_poisson", "bool", (), "clinic", "", "Poisson read sampling instead of binomial"),
     _p("ctdna_threshold", "int64", (), "clinic", "reads", "mutant reads for a call"),
     _p("ctdna_loci", "int64", ("V",), "clinic", "1", "monitored loci"),
+    _p("ctdna_names", "strs", ("V",), "clinic", "", "names of the monitored loci",
+       kernel=False),
     _p("recist", "bool", (), "clinic", "", "lesions evaluated by RECIST 1.1 (lesions.py)"),
     _p("cells_per_cm3", "float64", (), "clinic", "cells per cm^3", "lesion cell density"),
     _p("lesion_noise_mm", "float64", (), "clinic", "mm", "sd of a measured diameter"),
@@ -331,6 +333,8 @@ RAW_OUTPUTS: tuple[RawOutput, ...] = (
     RawOutput("concentration", "float64", ("K", "times", "D"), NAN, "plasma concentration"),
     RawOutput("on_treatment", "float64", ("K", "times"), NAN, "dose factor given (0: off)"),
     RawOutput("observed_burden", "float64", ("K", "visits"), NAN, "imaged burden at visits"),
+    RawOutput("ctdna_vaf", "float64", ("K", "visits", "V"), NAN,
+              "measured variant allele fraction (variant reads / depth) at visits"),
     RawOutput("sum_diameters", "float64", ("K", "visits"), NAN,
               "RECIST sum of target lesion diameters at visits, mm"),
 )
@@ -443,6 +447,10 @@ RESULTS: tuple[Result, ...] = (
     Result("observed_burden", "float64", ("traced_realization", "visit"),
            "imaged total burden at each visit of traced realizations", "cells",
            "0 below the detection limit; NaN where no visit took place"),
+    Result("ctdna_vaf", "float64", ("traced_realization", "visit", "variant"),
+           "measured variant allele fraction (variant reads / depth) of each monitored variant "
+           "at each visit of traced realizations", "1",
+           "NaN where no visit took place or without ctDNA monitoring"),
     Result("sum_diameters", "float64", ("traced_realization", "visit"),
            "RECIST sum of the target lesions' measured diameters at each visit of traced "
            "realizations", "mm", "NaN where no visit took place or without monitoring.recist"),
@@ -476,6 +484,7 @@ COORDINATES: tuple[Coordinate, ...] = (
     Coordinate("traced_realization", "global index of a traced realization"),
     Coordinate("time", "time since treatment start (detection)", "days"),
     Coordinate("visit", "clinic visit, time since treatment start", "days"),
+    Coordinate("variant", "locus monitored by ctDNA"),
 )
 
 

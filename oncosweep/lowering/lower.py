@@ -198,6 +198,8 @@ def _monitoring_fields(scenario: Scenario, dt: float) -> dict:
         "ctdna_poisson": bool(ctdna is not None and ctdna.sampling == "poisson"),
         "ctdna_threshold": int(ctdna.threshold) if ctdna else 1,
         "ctdna_loci": np.array(scenario.ctdna_variant_indices(), dtype=np.int64),
+        "ctdna_names": tuple(scenario.tumour.locus_names[i]
+                             for i in scenario.ctdna_variant_indices()),
         **_assay_fields(ctdna.assay if ctdna else None),
         **_recist_fields(monitoring.recist if monitoring is not None else None),
     }

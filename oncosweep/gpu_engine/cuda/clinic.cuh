@@ -88,12 +88,14 @@ OS_HD inline double os_imaging(const OsModel& m, OsKey key, uint32_t step, uint6
   return observed < m.detection_limit() ? 0.0 : observed;
 }
 
-// clinic.death_flux + ctdna_detected: does ctDNA detect a monitored variant that resists
-// the current regimen (any monitored variant without treatment)? ``conc``: concentrations at
-// the visit (D) or null; ``crowd``: crowding or null.
+// clinic.death_flux + ctdna_reads: does ctDNA detect a monitored variant that resists the
+// current regimen (any monitored variant without treatment)? ``conc``: concentrations at the
+// visit (D) or null; ``crowd``: crowding or null; ``vaf_out``: where to write each variant's
+// measured allele fraction (reads / depth), or null.
 OS_HD inline bool os_ctdna_resisting(const OsModel& m, OsKey key, uint32_t step, uint64_t real,
                                      const int64_t* counts, const double* conc,
-                                     const double* crowd, int64_t line, int64_t* status) {
+                                     const double* crowd, int64_t line, int64_t* status,
+                                     double* vaf_out) {
   const int n_types = (int)m.n_types();
   const int n_var = (int)m.n_ctdna();
   const double dt = m.dt();
@@ -136,6 +138,7 @@ OS_HD inline bool os_ctdna_resisting(const OsModel& m, OsKey key, uint32_t step,
           key, cell | ((OS_EVENT_ASSAY_MUTANT_BASE + (uint32_t)v) << OS_EVENT_SHIFT),
           cell | ((OS_EVENT_ASSAY_WILD_BASE + (uint32_t)v) << OS_EVENT_SHIFT), slot, step, real,
           mutant, wild, m.assay_tube(), m.ctdna_depth(), m.assay_error());
+      if (vaf_out) vaf_out[v] = (double)reads / (double)m.ctdna_depth();
       if (reads >= m.ctdna_threshold() && (resists == nullptr || resists[v] != 0)) {
         resisting = true;
       }
@@ -157,6 +160,7 @@ OS_HD inline bool os_ctdna_resisting(const OsModel& m, OsKey key, uint32_t step,
       return false;
     }
     const int64_t reads = os_binomial(key, slot, step, real, trials, p);
+    if (vaf_out) vaf_out[v] = (double)reads / (double)m.ctdna_depth();
     const bool detected = reads >= m.ctdna_threshold();
     if (detected && (resists == nullptr || resists[v] != 0)) resisting = true;
   }

@@ -44,7 +44,7 @@
   X(int64_t, switch_it) X(int64_t, treated_steps) X(int64_t, best_response)       \
   X(double, response_day) X(double, response_duration) X(int64_t, response_event) \
   X(double, trajectory) X(double, concentration) X(double, on_treatment)          \
-  X(double, observed_burden) X(double, sum_diameters)
+  X(double, observed_burden) X(double, ctdna_vaf) X(double, sum_diameters)
 
 #define OS_STATS(X)                                               \
   X(lane_steps) X(nontrivial_draws) X(iterations) X(failed_lanes)

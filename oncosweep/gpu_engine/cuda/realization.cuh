@@ -133,7 +133,12 @@ OS_HD inline OsLaneStats os_simulate_realization(const OsModel& m, OsKey key, ui
           resisting = os_ctdna_resisting(m, key, step, real, counts,
                                          treated_model ? conc : nullptr,
                                          growth_crowding ? crowd : nullptr, plan.line,
-                                         &ctx.status);
+                                         &ctx.status,
+                                         trace_row >= 0
+                                             ? out.ctdna_vaf + (trace_row * m.n_visits() +
+                                                                since / visit_steps) *
+                                                                   m.n_ctdna()
+                                             : nullptr);
         }
         if (m.recist()) {  // realization._visit with RECIST
           double measured[OS_MAX_COMPARTMENTS];
