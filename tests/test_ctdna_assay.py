@@ -191,3 +191,16 @@ def test_the_dataset_records_each_visit_s_measured_allele_fraction() -> None:
     reads = values * 20000  # reads / depth: whole numbers of reads
     np.testing.assert_allclose(reads, np.round(reads), rtol=0, atol=1e-9)
     assert values.max() > 0  # the RA clone (1e3 cells, resistant) is seen in plasma
+
+
+def test_the_summary_line_reads_the_assay_s_limit_of_detection_and_specificity() -> None:
+    import yaml  # noqa: PLC0415
+
+    text = yaml.safe_dump({"monitoring": {"ctdna": {"depth": 5000, "threshold": 3,
+                                                    "assay": {"error_rate": 1e-4}}}})
+    line = assay.assay_line(text)
+    lod = assay.limit_of_detection(1500.0, DESIGN)  # the defaults: 4 ml, 1500 copies per ml
+    assert f"{lod:.2e}" in line
+    assert f"{assay.specificity(1500.0, DESIGN):.6f}" in line
+    assert assay.assay_line(yaml.safe_dump({"monitoring": {"ctdna": {"depth": 10}}})) is None
+    assert assay.assay_line(None) is None

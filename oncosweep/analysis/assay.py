@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-__all__ = ["AssayDesign", "detection_probability", "limit_of_detection", "read_distribution",
-           "specificity"]
+__all__ = ["AssayDesign", "assay_line", "detection_probability", "limit_of_detection",
+           "read_distribution", "specificity"]
 
 #: Poisson tails left out of the sums, each side (their mass bounds the error of every
 #: probability returned).
@@ -123,3 +123,31 @@ def limit_of_detection(normal_per_ml: float, design: AssayDesign,
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if detect(mid) < probability else (lo, mid)
     return hi
+
+
+def assay_line(scenario_yaml: str | None) -> str | None:
+    """One line with the operating characteristics of a scenario's ctDNA assay (the YAML of a
+    dataset's ``scenario`` attribute), or None without an assay: its limit of detection (the
+    allele fraction called in 95 % of samples) and its specificity per variant and sample."""
+    import yaml  # noqa: PLC0415
+
+    try:
+        ctdna = ((yaml.safe_load(scenario_yaml or "") or {}).get("monitoring") or {}).get("ctdna")
+    except yaml.YAMLError:
+        return None
+    if not isinstance(ctdna, dict) or not isinstance(ctdna.get("assay"), dict):
+        return None
+    assay = ctdna["assay"]
+
+    def number(name: str, default: float) -> float:
+        value = assay.get(name, default)
+        return float(value) if isinstance(value, int | float) else float("nan")
+
+    design = AssayDesign(tube_ml=number("tube", 4.0), depth=int(ctdna.get("depth", 1000)),
+                         error_rate=number("error_rate", 1e-5),
+                         threshold=int(ctdna.get("threshold", 3)))
+    normal = number("normal_cfdna", 1500.0)
+    lod = limit_of_detection(normal, design)
+    spec = specificity(normal, design, ch_vaf=number("ch_vaf", 0.0))
+    return (f"ctDNA assay         limit of detection {lod:.2e} allele fraction (called in 95 % "
+            f"of samples), specificity {spec:.6f} per variant and sample")

@@ -36,6 +36,11 @@ def summarize(ds: Any, *, compact: bool = False) -> str:
     if ttd.size:
         q1, med, q3 = np.percentile(ttd, [25, 50, 75])
         lines.append(f"time to detection   median {med:.1f} days (IQR {q1:.1f}-{q3:.1f})")
+    from oncosweep.analysis.assay import assay_line  # noqa: PLC0415
+
+    assay = assay_line(ds.attrs.get("scenario"))
+    if assay is not None:
+        lines.append(assay)
     restarts = ds["restarts"].values
     lines.append(f"restarts            mean {restarts.mean():.2f} per realization "
                  f"(early extinctions of the founder clone)")
@@ -146,4 +151,7 @@ def summarize_sweep(ds: Any) -> str:
                          "cells_at_start", "resistant_at_start"):
                 point[name] = point[name].isel(strategy=0, drop=True)
         blocks.append(f"--- {label}\n{summarize(point, compact=True)}")
-    return "\n".join([*blocks, FOOTNOTE])
+    from oncosweep.analysis.assay import assay_line  # noqa: PLC0415
+
+    assay = assay_line(ds.attrs.get("scenario"))
+    return "\n".join([*([assay] if assay else []), *blocks, FOOTNOTE])
