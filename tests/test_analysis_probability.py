@@ -175,7 +175,7 @@ def test_sweep_store_probabilities_are_the_counts() -> None:
 
     ds = open_results(STORE)
     result = ds.oncosweep.probabilities(by_time=365.0)
-    axis = "tumour.loci[0].mutation_rate"
+    axis = next(d for d in ds["detected"].dims if d not in ("strategy", "realization"))
     assert result.estimate.dims == ("strategy", axis, "outcome")
     part = ds[["detected", "cured", "progressed", "time_to_progression",
                "resistant_at_start"]].load()
@@ -189,5 +189,5 @@ def test_sweep_store_probabilities_are_the_counts() -> None:
     # resistance at start is pre-treatment: the same under every strategy of a point
     resistant = result.estimate.sel(outcome="resistant_at_start")
     assert (resistant == resistant.isel(strategy=0)).all()
-    # and it grows with the T790M mutation rate
-    assert (resistant.isel(strategy=0).diff(axis) > 0).all()
+    # and it does not fall as the tumour at diagnosis grows (larger: more room for mutants)
+    assert (resistant.isel(strategy=0).diff(axis) >= 0).all()

@@ -413,13 +413,14 @@ def test_sweep_store_groups_match_the_array_functions() -> None:
     from oncosweep import open_results
 
     ds = open_results(STORE)
-    axis = "tumour.loci[0].mutation_rate"
+    axis = next(d for d in ds["detected"].dims if d not in ("strategy", "realization"))
     table = ds.oncosweep.survival_table(endpoint="progression", tau=365.0)
     assert table.rmst.dims == ("strategy", axis)
     one = ds.isel({axis: 1}).sel(strategy="continuous")[
         ["detected", "progressed", "time_to_progression", "died", "time_to_death"]].load()
     detected = one["detected"].values
-    end = np.where(one["died"].values, one["time_to_death"].values, 730.0)
+    horizon = yaml.safe_load(ds.attrs["scenario"])["simulation"]["horizon"]
+    end = np.where(one["died"].values, one["time_to_death"].values, horizon)
     time = np.where(one["progressed"].values, one["time_to_progression"].values, end)[detected]
     event = one["progressed"].values[detected]
     row = table.sel(strategy="continuous").isel({axis: 1})
