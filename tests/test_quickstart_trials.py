@@ -15,10 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from oncosweep import Scenario, simulate
-from oncosweep.analysis import loci_at_progression, survival_table
+from oncosweep.analysis import (
+    carries_at_progression,
+    loci_at_progression,
+    median_survival,
+    survival_table,
+)
 from oncosweep.analysis._data import endpoint_data
 from oncosweep.gpu_engine import cuda_build, recist
 
@@ -36,12 +40,6 @@ def trial():
     scenario = Scenario.from_yaml(CONFIG)
     return scenario, simulate(scenario, realizations=PATIENTS, seed=2012, backend="cpu",
                               progress=False)
-
-
-def _km_median(time: np.ndarray, event: np.ndarray) -> float:
-    curve = stats.ecdf(stats.CensoredData(uncensored=time[event], right=time[~event])).sf
-    below = np.nonzero(curve.probabilities <= 0.5)[0]
-    return float(curve.quantiles[below[0]]) if below.size else float("inf")
 
 
 def test_first_line_pfs_on_erlotinib(trial) -> None:
@@ -75,14 +73,10 @@ def test_second_line_osimertinib_after_t790m(trial) -> None:
     _, ds = trial
     sequential = ds.sel(strategy="sequential")
     data = endpoint_data(sequential, "pfs2")
-    cells = sequential["cells_at_progression"].values.astype(float)
-    total = cells.sum(axis=1)
-    t790m = np.array(["T790M" in str(c).split("/")[0].split("+")
-                      for c in sequential["cell_type"].values])
-    positive = (total > 0) & (cells[:, t790m].sum(axis=1) >= 0.1 * total)
+    positive = carries_at_progression(sequential, "T790M", share=0.1).values
     keep = data.detected & positive
     assert keep.sum() > 0.3 * PATIENTS
-    median = _km_median(data.time[keep], data.event[keep])
+    median = median_survival(data.time[keep], data.event[keep]).value
     assert 8.0 <= median / MONTH <= 13.0, median / MONTH
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from oncosweep.analysis import accessor as _accessor  # noqa: F401 - registers ds.oncosweep
 from oncosweep.analysis.exposure import dose_intensity
 from oncosweep.analysis.probability import ProportionCI, probabilities, proportion_ci
-from oncosweep.analysis.progression import loci_at_progression
+from oncosweep.analysis.progression import carries_at_progression, loci_at_progression
 from oncosweep.analysis.robustness import rank_strategies, robustness, robustness_criteria
 from oncosweep.analysis.stratify import (
     benefit_by_parameter,
@@ -48,6 +48,7 @@ __all__ = [
     "ProportionCI",
     "benefit_by_parameter",
     "build_report",
+    "carries_at_progression",
     "compare_strategies",
     "dose_intensity",
     "drawn_parameters",

@@ -280,6 +280,8 @@ def _probability_section(ds: Any, options: dict[str, Any]) -> str:
 
 
 def _exposure_section(ds: Any) -> str:
+    import xarray as xr  # noqa: PLC0415
+
     from oncosweep.analysis.exposure import dose_intensity  # noqa: PLC0415
 
     out = ['<h2 id="exposure">Drug exposure</h2>']
@@ -287,7 +289,7 @@ def _exposure_section(ds: Any) -> str:
         intensity = dose_intensity(ds)
     except ValueError as exc:
         return "".join(out) + missing(f"not available: {exc}")
-    table = xr_dataset({
+    table = xr.Dataset({
         "n": intensity.isel(drug=0).notnull().sum("realization"),
         "mean": intensity.mean("realization"),
         "q25": intensity.quantile(0.25, "realization").drop_vars("quantile"),
@@ -312,13 +314,6 @@ def _exposure_section(ds: Any) -> str:
                "time, with the patient's own half-life: mean (interquartile range). 1: "
                "standard continuous dosing; a sequence of drugs shares it between them.</p>")
     return "".join(out)
-
-
-def xr_dataset(variables: dict[str, Any]) -> Any:
-    """An xarray.Dataset of ``variables`` (imported here: the report's lazy imports)."""
-    import xarray as xr  # noqa: PLC0415
-
-    return xr.Dataset(variables)
 
 
 def _robustness_section(ds: Any, options: dict[str, Any]) -> str:

@@ -19,22 +19,17 @@ import sys
 import time
 
 import numpy as np
-from scipy import stats
 
 from oncosweep import Scenario, simulate
-from oncosweep.analysis import loci_at_progression, survival_table
+from oncosweep.analysis import (
+    carries_at_progression,
+    loci_at_progression,
+    median_survival,
+    survival_table,
+)
 from oncosweep.analysis._data import endpoint_data
 
 MONTH = 30.44  # days
-
-
-def _km_median(time_days: np.ndarray, event: np.ndarray) -> float:
-    if not event.any():
-        return float("nan")
-    curve = stats.ecdf(stats.CensoredData(uncensored=time_days[event],
-                                          right=time_days[~event])).sf
-    below = np.nonzero(curve.probabilities <= 0.5)[0]
-    return float(curve.quantiles[below[0]]) if below.size else float("nan")
 
 
 def main(config: str, realizations: int) -> None:
@@ -62,13 +57,8 @@ def main(config: str, realizations: int) -> None:
     print(f"continuous: loci at progression ({int(loci['n'])} progressions): {shares}")
     sequential = ds.sel(strategy="sequential")
     second = endpoint_data(sequential, "pfs2")
-    cells = sequential["cells_at_progression"].values.astype(float)
-    total = cells.sum(axis=1)
-    t790m = np.array(["T790M" in str(c).split("/")[0].split("+")
-                      for c in sequential["cell_type"].values])
-    positive = (total > 0) & (cells[:, t790m].sum(axis=1) >= 0.1 * np.maximum(total, 1.0))
-    keep = second.detected & positive
-    median = _km_median(second.time[keep], second.event[keep])
+    keep = second.detected & carries_at_progression(sequential, "T790M", share=0.1).values
+    median = median_survival(second.time[keep], second.event[keep]).value
     print(f"sequential: second-line PFS after T790M ({int(keep.sum())} tumours): "
           f"{median / MONTH:.1f} mo")
 
