@@ -23,10 +23,19 @@ MAX_POINT = (1 << 32) - 1
 #: Loop iterations of one realization: the 32-bit step word of the Philox counter.
 MAX_STEPS = (1 << 32) - 1
 
-#: Pieces of the exact step's quadrature of time-varying drug effects (gpu_engine/kendall.py):
-#: the rates are held at each piece's midpoint, so the drug-effect integrals are accurate to
-#: O((dt / KENDALL_PIECES)**2). Even, so that the step's two halves are whole pieces.
-KENDALL_PIECES = 4
+#: The exact step's quadrature of time-varying drug effects (gpu_engine/kendall_step.py): each
+#: half step is cut into equal pieces and the rates are held at each piece's midpoint. Over a
+#: piece of h days the concentration decays by exp(-k h) (k = ln 2 / half-life, per day); the
+#: midpoint rule's relative error on the piece's exposure integral is (k h)**2 / 24 + O((k h)**4).
+#: A model takes the fewest pieces per half with k h <= KENDALL_PIECE_DECAY for its fastest
+#: drug (``derived.kendall_pieces``): 0.35 keeps every piece within the one validated against
+#: Kendall's exact law at dt = 1 day (a half-life of 0.5 day on 4 pieces: k h = 0.347;
+#: tests/test_exact_scheme.py), an exposure error of at most 0.5 % per piece.
+KENDALL_PIECE_DECAY = 0.35
+#: At most this many pieces per step (an even number: whole pieces per half). A drug with
+#: k dt / 2 > KENDALL_PIECE_DECAY * KENDALL_MAX_PIECES / 2 (e.g. a half-life under 3 hours at
+#: dt = 1 day) is integrated on pieces longer than the bound above (docs/model.md).
+KENDALL_MAX_PIECES = 16
 #: The exact scheme's steps before detection, once a tumour may reach the detection size
 #: within a step, are cut into 2**k sub-steps with (largest net growth rate) x sub-step <=
 #: DETECTION_GROWTH (a mean overshoot of the detection size of ~0.25 %), at most

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 
 from oncosweep.gpu_engine.pharmacology import StepDecay, quadrature_nodes
-from oncosweep.limits import DETECTION_GROWTH, KENDALL_PIECES, MAX_DETECTION_SUBSTEPS
+from oncosweep.limits import (
+    DETECTION_GROWTH,
+    KENDALL_MAX_PIECES,
+    KENDALL_PIECE_DECAY,
+    MAX_DETECTION_SUBSTEPS,
+)
 from oncosweep.lowering.compiled import CompiledModel
 from oncosweep.lowering.declaration import PARAMETERS
 
@@ -40,8 +45,13 @@ def _imaging(model: CompiledModel) -> dict[str, Any]:
 
 def _pharmacokinetics(model: CompiledModel) -> dict[str, Any]:
     decay = StepDecay.from_half_lives(model.half_life, model.dt)
-    node_decay, node_infusion = quadrature_nodes(model.half_life, model.dt, KENDALL_PIECES)
+    pieces = kendall_pieces(model.half_life, model.dt)
+    node_decay = np.zeros((KENDALL_MAX_PIECES, model.half_life.shape[0]))
+    node_infusion = np.zeros_like(node_decay)
+    node_decay[:pieces], node_infusion[:pieces] = quadrature_nodes(model.half_life, model.dt,
+                                                                   pieces)
     return {
+        "kendall_pieces": pieces,
         "pk_decay": decay.decay, "pk_half_decay": decay.half_decay,
         "pk_infusion_end": decay.infusion_end, "pk_infusion_mid": decay.infusion_mid,
         "pk_auc_bolus": decay.auc_bolus, "pk_auc_infusion": decay.auc_infusion,
@@ -100,6 +110,17 @@ def derived_parameters(model: CompiledModel, moved: Iterable[str] | None = None
             raise RuntimeError(f"derived parameters {sorted(values)} != declared "
                                f"{sorted(declared)}")
     return values
+
+
+def kendall_pieces(half_life: np.ndarray, dt: float) -> int:
+    """Quadrature pieces of the exact step (even, 2 .. KENDALL_MAX_PIECES): per half step the
+    fewest with k h <= KENDALL_PIECE_DECAY, k = ln 2 / half_life of the fastest drug (per day),
+    h the piece's length (days). 2 without drugs (the rates are then constant in a step)."""
+    if np.size(half_life) == 0:
+        return 2
+    most = KENDALL_MAX_PIECES // 2
+    needed = math.log(2.0) / float(np.min(half_life)) * dt / 2.0 / KENDALL_PIECE_DECAY
+    return 2 * (max(1, math.ceil(needed)) if needed <= most else most)
 
 
 def detection_substeps(model: CompiledModel) -> tuple[int, float]:

@@ -4,10 +4,13 @@ vectorised over realizations. The CUDA twin is ``cuda/kendall_step.cuh``.
 For every occupied (realization, cell type) pair with n cells, over one step of dt days:
 
 1. **Rates over the step.** The hazards of ``hazards.py`` at the midpoints of
-   ``limits.KENDALL_PIECES`` equal pieces of the step (drug concentrations from the exact PK
-   curve of the step; one piece per half without drug, where the rates are constant). Held
-   constant on each piece, they give Kendall's law of the step exactly (``kendall.Span``): the
-   drug-effect integrals are those of the midpoint rule on each piece, O((dt / pieces)**2).
+   ``kendall_pieces`` equal pieces of the step (drug concentrations from the exact PK curve of
+   the step; one piece per half without drug, where the rates are constant). The model's
+   piece count (``derived.kendall_pieces``) is the fewest, per half step, with k h <=
+   ``limits.KENDALL_PIECE_DECAY`` for its fastest-eliminated drug (k per day, h days), so the
+   drug's concentration changes by at most that much within a piece. Held constant on each
+   piece, the rates give Kendall's law of the step exactly (``kendall.Span``): the drug-effect
+   integrals are those of the midpoint rule on each piece, O((k h)**2) relative.
    Crowding is evaluated at the step's start (first order in dt; docs/model.md).
 2. **Birth and death: exact.** A division leaves two daughters of the type with probability
    (1 - U)**2 (U: a daughter carries a new mutation, ``derived.mutation_split``), so the type's
@@ -52,7 +55,6 @@ from oncosweep.gpu_engine.hazards import pair_hazards
 from oncosweep.gpu_engine.kendall import Span, add_piece, compose, empty_span, span_law
 from oncosweep.gpu_engine.pharmacology import at_nodes
 from oncosweep.gpu_engine.poisson import poisson
-from oncosweep.limits import KENDALL_PIECES
 
 
 @dataclass
@@ -99,12 +101,13 @@ def step_spans(xp: ModuleType, dm: Any, lanes: Any, types: Any, conc: Any | None
         hz = pair_hazards(xp, dr, lanes, types, None, crowd)
         first = second = piece(empty, hz, dt / 2.0)
     else:
-        h = dt / KENDALL_PIECES
+        pieces = dm.kendall_pieces
+        h = dt / pieces
         first = second = empty
-        for q in range(KENDALL_PIECES):
+        for q in range(pieces):
             node = at_nodes(xp, conc, infusion, dm.pk_node_decay, dm.pk_node_infusion, q)
             hz = pair_hazards(xp, dr, lanes, types, node, crowd)
-            if q < KENDALL_PIECES // 2:
+            if q < pieces // 2:
                 first = piece(first, hz, h)
             else:
                 second = piece(second, hz, h)

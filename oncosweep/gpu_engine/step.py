@@ -59,6 +59,7 @@ class DeviceModel:
     mutation_first: Any
     pk_node_decay: Any
     pk_node_infusion: Any
+    kendall_pieces: int
 
     @classmethod
     def from_model(cls, model: CompiledModel, xp: ModuleType) -> DeviceModel:

@@ -18,8 +18,9 @@ Everything else is derived from these tables:
 Dimension symbols (sizes come from the model): T cell types, L loci, P phenotypes,
 C compartments, G competition groups, D drugs, Rg regimens, H = horizon_steps + 1 treatment
 steps, V monitored ctDNA variants, N lines of a strategy, Lv adaptive dose levels, K traced
-realizations, Q = limits.KENDALL_PIECES quadrature pieces of the exact step; R realizations
-of a chunk, times trajectory samples, visits clinic visits.
+realizations, Q = limits.KENDALL_MAX_PIECES quadrature pieces of the exact step (the first
+kendall_pieces used); R realizations of a chunk, times trajectory samples, visits clinic
+visits.
 
 This module imports nothing but the standard library, so every layer may read it.
 """
@@ -29,7 +30,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from oncosweep.limits import KENDALL_PIECES, KERNEL_CAPACITIES, TYPE_CAPACITIES
+from oncosweep.limits import KENDALL_MAX_PIECES, KERNEL_CAPACITIES, TYPE_CAPACITIES
 
 RECORDS = ("biology", "drugs", "plan", "clinic", "budget")
 """The records of a compiled model, in order (see :class:`Parameter`.record)."""
@@ -250,8 +251,12 @@ PARAMETERS: tuple[Parameter, ...] = (
        "exposure over one step per unit starting concentration"),
     _p("pk_auc_infusion", "float64", ("D",), "derived", "days squared",
        "exposure over one step per unit infusion rate"),
+    _p("kendall_pieces", "int64", (), "derived", "1",
+       "quadrature pieces of the exact step (even; the fewest with k h <= "
+       "limits.KENDALL_PIECE_DECAY for the fastest drug)"),
     _p("pk_node_decay", "float64", ("Q", "D"), "derived", "1",
-       "exp(-k s_q) at the midpoint s_q of each quadrature piece of the exact step"),
+       "exp(-k s_q) at the midpoint s_q of each quadrature piece of the exact step (rows "
+       "from kendall_pieces on: 0)"),
     _p("pk_node_infusion", "float64", ("Q", "D"), "derived", "days",
        "concentration per unit infusion rate at s_q: (1 - exp(-k s_q)) / k"),
     _p("detection_substeps", "int64", (), "derived", "1",
@@ -538,8 +543,8 @@ def cuda_header() -> str:
               f"{TYPE_CAPACITIES[-1]} and LMAX <= {KERNEL_CAPACITIES['n_loci']})"]
     for name, macro in CAPACITY_MACROS.items():
         lines.append(f"#define {macro} {KERNEL_CAPACITIES[name]}")
-    lines += ["// quadrature pieces of the exact step (limits.KENDALL_PIECES)",
-              f"#define OS_KENDALL_PIECES {KENDALL_PIECES}"]
+    lines += ["// most quadrature pieces of the exact step (limits.KENDALL_MAX_PIECES)",
+              f"#define OS_KENDALL_MAX_PIECES {KENDALL_MAX_PIECES}"]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@
   X(trace_every_steps) X(n_types) X(n_loci) X(n_phenotypes) X(n_compartments)           \
   X(n_groups) X(n_drugs) X(n_regimens) X(n_lines) X(n_dose_levels) X(n_ctdna)           \
   X(n_trace_times) X(n_visits) X(has_immune) X(drug_sensitive_switching)                \
-  X(imaging_noise) X(detection_substeps)
+  X(imaging_noise) X(kendall_pieces) X(detection_substeps)
 
 #define OS_FLOAT_SCALARS(X)                                                            \
   X(frac_off) X(frac_on) X(detection_limit) X(progression_factor) X(progression_floor) \
@@ -63,5 +63,5 @@ enum OsScheme { OS_SCHEME_EXACT = 0, OS_SCHEME_EULER = 1 };  // scheme
 #define OS_MAX_PHENOTYPES 8
 #define OS_MAX_COMPARTMENTS 8
 #define OS_MAX_VARIANTS 8
-// quadrature pieces of the exact step (limits.KENDALL_PIECES)
-#define OS_KENDALL_PIECES 4
+// most quadrature pieces of the exact step (limits.KENDALL_MAX_PIECES)
+#define OS_KENDALL_MAX_PIECES 16

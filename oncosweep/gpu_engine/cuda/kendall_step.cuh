@@ -3,7 +3,7 @@
 //
 // The CUDA twin of oncosweep/gpu_engine/kendall_step.py (see its docstring for the scheme:
 // Kendall's law per cell type over the step with the drug effects integrated on
-// OS_KENDALL_PIECES pieces, Strang splitting of switching and migration, Poisson mutant
+// m.kendall_pieces() pieces, Strang splitting of switching and migration, Poisson mutant
 // daughters split by the conditioned binomial tree, arrivals at the midpoint). Every draw
 // reads its own counter-addressed Philox blocks, so the order of the draws here is free; the
 // accumulators are evaluated in the numpy module's order, one IEEE rounding per operation.
@@ -63,7 +63,7 @@ struct OsStepSpans {
 
 // kendall_step.step_spans for cell type t over a step of ``dt`` days. ``conc``/``infusion``:
 // start-of-step concentrations (after the boluses) and infusion rates (D), or null without drug;
-// ``memo`` (OS_KENDALL_PIECES): the occupancy memos of the step's quadrature nodes.
+// ``memo`` (m.kendall_pieces()): the occupancy memos of the step's quadrature nodes.
 OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double* conc,
                                 const double* infusion, const double* crowd,
                                 OsOccupancyMemo* memo, OsStepSpans* sp) {
@@ -88,13 +88,14 @@ OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double
                                   dt / 2.0);
     sp->second = sp->first;
   } else {
-    const double h = dt / OS_KENDALL_PIECES;
+    const int pieces = (int)m.kendall_pieces();
+    const double h = dt / (double)pieces;
     const double* node_decay = m.pk_node_decay();
     const double* node_infusion = m.pk_node_infusion();
     double node[OS_MAX_DRUGS];
     sp->first = empty;
     sp->second = empty;
-    for (int q = 0; q < OS_KENDALL_PIECES; ++q) {
+    for (int q = 0; q < pieces; ++q) {
       for (int d = 0; d < n_drugs; ++d) {
         node[d] = conc[d] * node_decay[q * n_drugs + d] +
                   infusion[d] * node_infusion[q * n_drugs + d];
@@ -103,7 +104,7 @@ OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double
       double out = 0.0;
       for (int k = 0; k < n_phen; ++k) out = out + switch_rate[k];
       const double birth = hz.birth;
-      OsSpan* span = q < OS_KENDALL_PIECES / 2 ? &sp->first : &sp->second;
+      OsSpan* span = q < pieces / 2 ? &sp->first : &sp->second;
       *span = os_span_add_piece(*span, birth, birth * keep * keep,
                                 hz.death + birth * mutant * mutant, out + migrate_out, h);
       activity = activity + hz.activity * h;
@@ -215,8 +216,8 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
     laws[OS_LAW_STRIDE * t] = -1.0;
   }
   OsStepSpans sp;
-  OsOccupancyMemo memo[OS_KENDALL_PIECES];
-  for (int q = 0; q < OS_KENDALL_PIECES; ++q) os_occupancy_memo_clear(&memo[q]);
+  OsOccupancyMemo memo[OS_KENDALL_MAX_PIECES];
+  for (int q = 0; q < (int)m.kendall_pieces(); ++q) os_occupancy_memo_clear(&memo[q]);
   int64_t groups[1 << LMAX];
   for (int t = 0; t < n_types; ++t) {
     const int64_t n = counts[t];
