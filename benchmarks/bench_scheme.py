@@ -17,10 +17,11 @@ visit or trace interval or that the euler probability check rejects, is recorded
 censoring of ``oncosweep.analysis``: progression censored at death or the horizon):
 
 * ``progression`` (primary): time to progression, days. Progression is only seen at the
-  28-day visits, so the Kaplan–Meier median is a visit day that jumps by 28 days (8 %): it
-  cannot resolve 1 %. The criterion uses the **interpolated median** instead: where the KM
-  curve, linearly interpolated between its event times, crosses 1/2 (continuous in the
-  distribution). The plain KM median and its interval are reported too.
+  visits (every 42 days in the quickstart), so the Kaplan–Meier median is a visit day that
+  jumps by a visit (~15 %): it cannot resolve 1 %. The criterion uses the **interpolated
+  median** instead: where the KM curve, linearly interpolated between its event times,
+  crosses 1/2 (continuous in the distribution). The plain KM median and its interval are
+  reported too.
 * ``death`` (secondary): time to lethal size, days, resolved to one step; same estimator.
 
 Standard errors: bootstrap over realizations (``--bootstrap`` resamples). The dt -> 0 value
@@ -32,7 +33,7 @@ stricter |m - ref| + 1.96 SE <= 0.01 ref, SE of the difference). Its wall time p
 realizations on 1 and all threads: the chosen runs of both schemes re-timed together (the
 cost part's realizations and repeats, interleaved, best kept); the ladder run's time is kept.
 
-Full run (500 realizations x best of 3 per cost call, 3000 realizations per ladder point,
+Full run (500 realizations x best of 5 per cost call, 3000 realizations per ladder point,
 dt 2, 1, 0.5, 0.25, 0.125, 0.0625 days): about 10-12 minutes on 2 cores.
 
     python benchmarks/bench_scheme.py [--quick] [--realizations 3000] [--output PATH]
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true",
                         help="tiny counts and two dt values (for tests; numbers meaningless)")
     for flag, what in (("--cost-realizations", "per cost call (default 500; quick 4)"),
-                       ("--repeats", "timed cost calls, best kept (default 3; quick 1)"),
+                       ("--repeats", "timed cost calls, best kept (default 5; quick 1)"),
                        ("--realizations", "per ladder point (default 3000; quick 12)"),
                        ("--bootstrap", "resamples per median (default 400; quick 20)")):
         parser.add_argument(flag, type=int, default=None, help=what)
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     quick = args.quick
     cost_n = args.cost_realizations or (4 if quick else 500)
-    repeats = args.repeats or (1 if quick else 3)
+    repeats = args.repeats or (1 if quick else 5)
     ladder_n = args.realizations or (12 if quick else 3000)
     resamples = args.bootstrap or (20 if quick else 400)
     ladder = (tuple(float(x) for x in args.ladder.split(",")) if args.ladder

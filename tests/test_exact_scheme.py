@@ -230,6 +230,51 @@ def test_without_death_no_line_dies() -> None:
     assert kendall.span_law(np, span)[0][0] == 1.0
 
 
+@pytest.mark.parametrize("dt", [0.1, 0.25, 0.5, 1.0, 2.0])
+def test_quadrature_pieces_are_the_fewest_within_the_decay_bound(dt: float) -> None:
+    """Per half step, the fewest pieces with k h <= KENDALL_PIECE_DECAY for the fastest drug
+    (k = ln 2 / half-life), at most KENDALL_MAX_PIECES per step; 2 without drugs."""
+    from oncosweep.gpu_engine.derived import kendall_pieces  # noqa: PLC0415
+    from oncosweep.limits import KENDALL_MAX_PIECES, KENDALL_PIECE_DECAY  # noqa: PLC0415
+
+    assert kendall_pieces(np.zeros(0), dt) == 2
+    for half_life in (1e-6, 0.01, 0.1, 0.3, 0.5, 0.7, 1.5, 2.0, 10.0, 1e6):
+        pieces = kendall_pieces(np.array([5.0, half_life, 3.0]), dt)
+        k = math.log(2.0) / half_life
+        assert pieces % 2 == 0 and 2 <= pieces <= KENDALL_MAX_PIECES, (half_life, pieces)
+        if pieces < KENDALL_MAX_PIECES:
+            assert k * dt / pieces <= KENDALL_PIECE_DECAY, (half_life, dt, pieces)
+        if pieces > 2:  # two fewer pieces would break the bound
+            assert k * dt / (pieces - 2) > KENDALL_PIECE_DECAY, (half_life, dt, pieces)
+
+
+def test_quadrature_nodes_are_the_piece_midpoints_of_the_pk_curve() -> None:
+    """The derived node tables: exp(-k s_q) and (1 - exp(-k s_q)) / k at s_q = (q + 1/2) h for
+    the model's kendall_pieces rows, zero below (the tables have KENDALL_MAX_PIECES rows, so
+    every patient of a population packs the same sizes); the validated PK case takes 4
+    pieces at dt = 1 and 2 at dt = 0.5."""
+    from oncosweep import compile_scenario  # noqa: PLC0415
+    from oncosweep.gpu_engine.derived import derived_parameters  # noqa: PLC0415
+    from oncosweep.limits import KENDALL_MAX_PIECES  # noqa: PLC0415
+
+    for dt, expected in ((1.0, 4), (0.5, 2)):
+        config = _one_type(1.0, 0.5, dt, detection_size=100)
+        config["drugs"] = [{"name": "x", "mode": "kill", "emax": 1.0, "ic50": 1.0,
+                            "half_life": 0.5, "dosing": {"dose": 4.0, "every": 1.0}}]
+        config["treatment"] = {"regimen": "x"}
+        config["regimens"] = [{"name": "x", "drugs": ["x"]}]
+        values = derived_parameters(compile_scenario(Scenario.from_dict(config)))
+        pieces = values["kendall_pieces"]
+        assert pieces == expected
+        decay, infusion = values["pk_node_decay"], values["pk_node_infusion"]
+        assert decay.shape == infusion.shape == (KENDALL_MAX_PIECES, 1)
+        k = math.log(2.0) / 0.5
+        s = (np.arange(pieces) + 0.5) * dt / pieces
+        np.testing.assert_allclose(decay[:pieces, 0], np.exp(-k * s), rtol=1e-15)
+        np.testing.assert_allclose(infusion[:pieces, 0], -np.expm1(-k * s) / k, rtol=1e-15)
+        assert not decay[pieces:].any() and not infusion[pieces:].any()
+
+
 def test_mutation_split_gives_the_product_distribution_over_new_mutations() -> None:
     """The conditioned binomial tree with ``first`` puts a mutant daughter on subset S with
     probability prod_{j in S} u_j prod_{j free, not in S} (1 - u_j) / U."""
