@@ -233,19 +233,30 @@ def test_without_death_no_line_dies() -> None:
 @pytest.mark.parametrize("dt", [0.1, 0.25, 0.5, 1.0, 2.0])
 def test_quadrature_pieces_are_the_fewest_within_the_decay_bound(dt: float) -> None:
     """Per half step, the fewest pieces with k h <= KENDALL_PIECE_DECAY for the fastest drug
-    (k = ln 2 / half-life), at most KENDALL_MAX_PIECES per step; 2 without drugs."""
+    (k = ln 2 / half-life) that is not instantaneous (k dt < KENDALL_INSTANT_DECAY), at most
+    KENDALL_MAX_PIECES per step; 2 without drugs or with instantaneous drugs alone."""
     from oncosweep.gpu_engine.derived import kendall_pieces  # noqa: PLC0415
-    from oncosweep.limits import KENDALL_MAX_PIECES, KENDALL_PIECE_DECAY  # noqa: PLC0415
+    from oncosweep.limits import (  # noqa: PLC0415
+        KENDALL_INSTANT_DECAY,
+        KENDALL_MAX_PIECES,
+        KENDALL_PIECE_DECAY,
+    )
 
     assert kendall_pieces(np.zeros(0), dt) == 2
-    for half_life in (1e-6, 0.01, 0.1, 0.3, 0.5, 0.7, 1.5, 2.0, 10.0, 1e6):
+    for half_life in (1e-300, 1e-6, 0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 1.5, 2.0, 10.0, 1e6):
         pieces = kendall_pieces(np.array([5.0, half_life, 3.0]), dt)
-        k = math.log(2.0) / half_life
+        decay = math.log(2.0) / half_life * dt
         assert pieces % 2 == 0 and 2 <= pieces <= KENDALL_MAX_PIECES, (half_life, pieces)
+        if decay >= KENDALL_INSTANT_DECAY:  # the other drugs (half-lives 3 and 5) set it
+            assert pieces == kendall_pieces(np.array([5.0, 3.0]), dt), (half_life, dt, pieces)
+            continue
         if pieces < KENDALL_MAX_PIECES:
-            assert k * dt / pieces <= KENDALL_PIECE_DECAY, (half_life, dt, pieces)
+            assert decay / pieces <= KENDALL_PIECE_DECAY, (half_life, dt, pieces)
         if pieces > 2:  # two fewer pieces would break the bound
-            assert k * dt / (pieces - 2) > KENDALL_PIECE_DECAY, (half_life, dt, pieces)
+            assert decay / (pieces - 2) > KENDALL_PIECE_DECAY, (half_life, dt, pieces)
+    # an instantaneous drug (bozic2013_dual's infusions) beside a resolved one
+    assert kendall_pieces(np.array([0.001, 0.5]), 1.0) == 4
+    assert kendall_pieces(np.array([0.001, 0.001]), 1.0) == 2
 
 
 def test_quadrature_nodes_are_the_piece_midpoints_of_the_pk_curve() -> None:

@@ -77,6 +77,11 @@ EDITED = {
         "recist": {"cells_per_cm3": 1e3}}}),
     # the exact scheme with large steps: several pieces of strongly varying drug effect
     "persister_exact_dt_1": ("mech_persister.yaml", 40, {"simulation.dt": 1.0}),
+    # derived quadrature piece counts above 2 (derived.kendall_pieces): a 0.2-day half-life
+    # takes 3 pieces per half at dt = 0.5 and the most, 8, at dt = 1
+    "persister_pieces_6": ("mech_persister.yaml", 40, {"drugs[0].half_life": 0.2}),
+    "persister_pieces_8": ("mech_persister.yaml", 40, {"drugs[0].half_life": 0.2,
+                                                       "simulation.dt": 1.0}),
 }
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from oncosweep.gpu_engine.pharmacology import StepDecay, quadrature_nodes
 from oncosweep.limits import (
     DETECTION_GROWTH,
+    KENDALL_INSTANT_DECAY,
     KENDALL_MAX_PIECES,
     KENDALL_PIECE_DECAY,
     MAX_DETECTION_SUBSTEPS,
@@ -114,13 +115,17 @@ def derived_parameters(model: CompiledModel, moved: Iterable[str] | None = None
 
 def kendall_pieces(half_life: np.ndarray, dt: float) -> int:
     """Quadrature pieces of the exact step (even, 2 .. KENDALL_MAX_PIECES): per half step the
-    fewest with k h <= KENDALL_PIECE_DECAY, k = ln 2 / half_life of the fastest drug (per day),
-    h the piece's length (days). 2 without drugs (the rates are then constant in a step)."""
-    if np.size(half_life) == 0:
+    fewest with k h <= KENDALL_PIECE_DECAY, k = ln 2 / half_life of the fastest drug (per day)
+    that is not instantaneous (k dt < KENDALL_INSTANT_DECAY), h the piece's length (days). 2
+    without such drugs (the rates are then constant in a step, transients aside)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        decay = math.log(2.0) / np.asarray(half_life, dtype=np.float64) * dt  # k dt
+    resolved = decay[decay < KENDALL_INSTANT_DECAY]
+    if resolved.size == 0:
         return 2
     most = KENDALL_MAX_PIECES // 2
-    needed = math.log(2.0) / float(np.min(half_life)) * dt / 2.0 / KENDALL_PIECE_DECAY
-    return 2 * (max(1, math.ceil(needed)) if needed <= most else most)
+    needed = float(np.max(resolved)) / 2.0 / KENDALL_PIECE_DECAY
+    return 2 * min(max(1, math.ceil(needed)), most)
 
 
 def detection_substeps(model: CompiledModel) -> tuple[int, float]:

@@ -64,4 +64,4 @@ enum OsScheme { OS_SCHEME_EXACT = 0, OS_SCHEME_EULER = 1 };  // scheme
 #define OS_MAX_COMPARTMENTS 8
 #define OS_MAX_VARIANTS 8
 // most quadrature pieces of the exact step (limits.KENDALL_MAX_PIECES)
-#define OS_KENDALL_MAX_PIECES 16
+#define OS_KENDALL_MAX_PIECES 8
