@@ -7,8 +7,9 @@ For every occupied (realization, cell type) pair with n cells, over one step of 
    ``kendall_pieces`` equal pieces of the step (drug concentrations from the exact PK curve of
    the step; one piece per half without drug, where the rates are constant). The model's
    piece count (``derived.kendall_pieces``) is the fewest, per half step, with k h <=
-   ``limits.KENDALL_PIECE_DECAY`` for its fastest-eliminated drug (k per day, h days), so the
-   drug's concentration changes by at most that much within a piece. Held constant on each
+   ``limits.KENDALL_PIECE_DECAY`` for its fastest-eliminated drug that is not instantaneous
+   (k per day, h days; ``limits.KENDALL_INSTANT_DECAY``), so that drug's concentration changes
+   by at most that much within a piece. Held constant on each
    piece, the rates give Kendall's law of the step exactly (``kendall.Span``): the drug-effect
    integrals are those of the midpoint rule on each piece, O((k h)**2) relative.
    Crowding is evaluated at the step's start (first order in dt; docs/model.md).

@@ -253,7 +253,7 @@ PARAMETERS: tuple[Parameter, ...] = (
        "exposure over one step per unit infusion rate"),
     _p("kendall_pieces", "int64", (), "derived", "1",
        "quadrature pieces of the exact step (even; the fewest with k h <= "
-       "limits.KENDALL_PIECE_DECAY for the fastest drug)"),
+       "limits.KENDALL_PIECE_DECAY for the fastest drug that is not instantaneous)"),
     _p("pk_node_decay", "float64", ("Q", "D"), "derived", "1",
        "exp(-k s_q) at the midpoint s_q of each quadrature piece of the exact step (rows "
        "from kendall_pieces on: 0)"),
