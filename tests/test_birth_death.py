@@ -50,7 +50,8 @@ def _chi_square_p(cells: np.ndarray, pmf: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize(("n", "birth", "death", "dt"), [(1, 1.0, 0.9, 0.5), (1, 0.4, 0.1, 1.0),
-                                                          (3, 1.0, 0.9, 0.5), (2, 0.5, 1.0, 1.0)])
+                                                          (3, 1.0, 0.9, 0.5), (2, 0.5, 1.0, 1.0),
+                                                          (20, 0.5, 0.2, 1.0), (1, 3.0, 0.5, 1.0)])
 def test_cells_after_a_step_follow_kendalls_law(n, birth, death, dt) -> None:
     cells, alpha, beta, _ = _draw(n, birth, death, dt)
     one = _pmf_one(alpha, beta, 400)
@@ -111,10 +112,11 @@ def test_numpy_and_the_host_built_cuda_source_give_the_same_cells() -> None:
     lib = cuda_build.build_host_library(str(Path(__file__).parent / "cuda" /
                                             "host_birth_death.cu"))
     gen = np.random.default_rng(5)
-    lanes = 20_000
+    lanes = 30_000
     realization = gen.integers(0, 2**63, lanes, dtype=np.uint64)
-    n = np.concatenate([gen.integers(0, 20, lanes // 2),
-                        gen.integers(0, 10**9, lanes // 2)]).astype(np.int64)
+    # small n (extra cells by inversion), n around S odds = 10 (both ways), large n
+    n = np.concatenate([gen.integers(0, 20, lanes // 3), gen.integers(20, 400, lanes // 3),
+                        gen.integers(0, 10**9, lanes - 2 * (lanes // 3))]).astype(np.int64)
     birth, death = gen.uniform(0, 2, lanes), gen.uniform(0, 2, lanes)
     dt = 0.5
     alpha, _, odds = kendall.constant_rates(np, birth, death, dt)

@@ -16,9 +16,11 @@ the one-thread run exactly (same library, same arithmetic).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from oncosweep import Scenario
 from oncosweep.gpu_engine import cuda_build
@@ -130,6 +132,37 @@ def same_results(a: EngineResult, b: EngineResult) -> bool:
             return False
     return all(a.stats[k] == b.stats[k] for k in ("lane_steps", "nontrivial_draws"))
 
+# The exact step's jumps (kendall_step._jump) on model structures no config has: three
+# phenotypes (one multinomial over the final states, two-hop moves included; the persister's
+# switching follows the drug, so while the persister type is empty its sources take the
+# two-jump fallback), three compartments (migration only) and phenotypes with compartments
+# (always the two jumps). Case id -> (config, realizations, tumour entries replaced).
+PERSISTER = {"name": "persister", "birth_factor": 0.1, "death_factor": 0.5,
+             "drug_effect_factor": 0.01}
+JUMP_CASES = {
+    "persister_three_states": ("mech_persister.yaml", 40, {
+        "phenotypes": [{"name": "proliferating"}, PERSISTER,
+                       {"name": "dormant", "birth_factor": 0.01, "death_factor": 0.2,
+                        "drug_effect_factor": 0.01}],
+        "switching": [
+            {"from": "proliferating", "to": "persister", "rate": 1.0e-3, "rate_on_drug": 0.05},
+            {"from": "persister", "to": "proliferating", "rate": 0.01},
+            {"from": "persister", "to": "dormant", "rate": 0.02, "rate_on_drug": 0.08},
+            {"from": "dormant", "to": "proliferating", "rate": 0.03}]}),
+    "sanctuary_three_compartments": ("mech_sanctuary.yaml", 40, {
+        "compartments": [{"name": "bulk"}, {"name": "brain", "drug_penetration": 0.01},
+                         {"name": "marrow", "drug_penetration": 0.1}],
+        "migration": [{"from": "bulk", "to": "brain", "rate": 1.0e-3},
+                      {"from": "brain", "to": "bulk", "rate": 1.0e-3},
+                      {"from": "bulk", "to": "marrow", "rate": 2.0e-2},
+                      {"from": "marrow", "to": "brain", "rate": 1.0e-2}]}),
+    "sanctuary_persister": ("mech_sanctuary.yaml", 40, {
+        "phenotypes": [{"name": "proliferating"}, PERSISTER],
+        "switching": [
+            {"from": "proliferating", "to": "persister", "rate": 1.0e-3, "rate_on_drug": 0.05},
+            {"from": "persister", "to": "proliferating", "rate": 0.01}]}),
+}
+
 
 @pytest.mark.parametrize(
     ("config", "realizations", "updates"),
@@ -144,6 +177,20 @@ def test_host_build_equals_numpy_engine(config: str, realizations: int,
     scenario = Scenario.from_yaml(CONFIGS / config).at_reference()
     if updates:
         scenario = scenario.with_parameters(updates)
+    assert_engines_tied(scenario, config, realizations)
+
+
+@pytest.mark.parametrize(("config", "realizations", "tumour"), list(JUMP_CASES.values()),
+                         ids=list(JUMP_CASES))
+def test_host_build_equals_numpy_engine_on_jump_structures(config: str, realizations: int,
+                                                           tumour: dict[str, Any]) -> None:
+    data = yaml.safe_load((CONFIGS / config).read_text(encoding="utf-8"))
+    data["tumour"].update(tumour)
+    assert_engines_tied(Scenario.from_dict(data), config, realizations)
+
+
+def assert_engines_tied(scenario: Scenario, config: str, realizations: int) -> None:
+    """The numpy engine and the host build give the same results, chunked in every way."""
     names = [plan.name for plan in scenario.strategy_plans()] or [None]
     for name in names:
         model = compile_scenario(scenario, name)

@@ -21,12 +21,24 @@ For every occupied (realization, cell type) pair with n cells, over one step of 
    transition hazard in the step takes half a step of birth–death, then its cells jump, then
    take the second half step. The jumps: each cell leaves for target k with the
    competing-risk probability (L_k / L)(1 - exp(-L)) (L_k: the integral of the rate to k over
-   the step, L = sum L_k), by conditional binomials in increasing target index (switches, then
-   migrations); a cell that jumped may jump once more from its new type with half that type's
-   hazard (the rest of the step is half of it on average). The cell's end state then has the
-   probabilities of exp(G) (G: the step's integrated generator) to O(dt**2) -- back-and-forth
-   and two-hop moves included -- so the splitting error is O(dt**3) per step. Pairs with no
-   transition hazard take the whole step in one Kendall draw.
+   the step, L = sum L_k); a cell that jumped may jump once more from its new type with half
+   that type's hazard (the rest of the step is half of it on average). The cell's end state
+   then has the probabilities of exp(G) (G: the step's integrated generator) to O(dt**2) --
+   back-and-forth and two-hop moves included -- so the splitting error is O(dt**3) per step.
+   Pairs with no transition hazard take the whole step in one Kendall draw. How the two jumps
+   are drawn (the law is the same):
+
+   * where the cell types differ along one axis besides the genotype (phenotypes with one
+     compartment, or compartments with one phenotype: :func:`_jump`), as ONE multinomial per
+     pair over the final states -- a cell's end state j has probability
+     ``[j = k] q_k exp(-L'_k / 2) + sum_k q_k (1 - exp(-L'_k / 2)) L'_kj / L'_k`` (q_k the
+     first jump's probability, L'_k the target's hazard), those back home staying -- by
+     conditional binomials in increasing j with the first jumps' events;
+   * otherwise (phenotypes and compartments; or a target k with q_k > 0 that holds no cells
+     and whose switching follows the drug, whose hazard the CUDA twin would have to compute
+     for an empty type: :func:`_needs_two_jumps`), one after the other: the first jumps by
+     conditional binomials in increasing target index (switches, then migrations), then the
+     movers' second jumps, pooled per new type.
 4. **Mutation.** The mutant daughters of the step are Poisson with the exact expected number
    given the n cells at the step's start, 2 U * E[divisions], and are split over the subsets of
    new mutations by a binomial tree conditioned on at least one new mutation
@@ -39,8 +51,9 @@ For every occupied (realization, cell type) pair with n cells, over one step of 
 
 Every draw is addressed by (cell type, event, step, realization) (``rng.py``): the whole
 step, the first half and the second half use three different Kendall event triples, the
-mutant count ``EVENT_MUTANTS``, the split tree and the first jumps the euler scheme's events,
-the second jumps ``EVENT_SECOND_SWITCH_BASE`` / ``EVENT_SECOND_MIGRATE_BASE``.
+mutant count ``EVENT_MUTANTS``, the split tree, the one-multinomial jumps and the first jumps
+the euler scheme's events, the second jumps ``EVENT_SECOND_SWITCH_BASE`` /
+``EVENT_SECOND_MIGRATE_BASE``.
 """
 
 from __future__ import annotations
@@ -199,29 +212,24 @@ def kendall_step(
         survive, odds = span_law(xp, _pick(spans.first, moving))
         stay = birth_death_step(xp, key, types[moving], step, real[moving], n[moving], survive,
                                 odds, rng.EVENT_KENDALL_FIRST, counter)
-        once_index, once_value = [], []
-        stay = _thin(xp, dm, spans, moving, types[moving], row[moving] + types[moving],
-                     real[moving], key, step, stay, 1.0, FIRST_JUMP, counter, once_index,
-                     once_value)
-        mid_index.append(row[moving] + types[moving])
-        mid_value.append(stay)
-        # The cells that moved may move once more in the rest of the step (on average half
-        # of it): the two-jump thinning of the docstring.
-        jumped, cells = _pool(xp, once_index, once_value, counts.size)
-        if cells.size:
-            sp = _spans_for(xp, dm, spans, position, cells, n_types, conc, infusion,
-                            crowd, treated)
-            (again,) = xp.nonzero(sp.transitions > 0.0)
-            (settled,) = xp.nonzero(sp.transitions <= 0.0)
-            mid_index.append(cells[settled])
-            mid_value.append(jumped[cells[settled]])
-            if again.size:
-                where = cells[again]
-                stayers = _thin(xp, dm, sp, again, where % n_types, where,
-                                realization[where // n_types], key, step, jumped[where], 0.5,
-                                SECOND_JUMP, counter, mid_index, mid_value)
-                mid_index.append(where)
-                mid_value.append(stayers)
+        two = xp.ones(moving.shape[0], dtype=bool)
+        if dm.n_phenotypes == 1 or dm.n_compartments == 1:
+            two = _needs_two_jumps(xp, dm, spans, moving, types[moving],
+                                   row[moving] + types[moving], counts.reshape(-1))
+            (one,) = xp.nonzero(~two)
+            if one.size:
+                rows = moving[one]
+                kept = _jump(xp, dm, spans, rows, types[rows], row[rows] + types[rows],
+                             real[rows], key, step, stay[one], counter, mid_index, mid_value,
+                             lambda flat: _spans_for(xp, dm, spans, position, flat, n_types,
+                                                     conc, infusion, crowd, treated))
+                mid_index.append(row[rows] + types[rows])
+                mid_value.append(kept)
+        (pair,) = xp.nonzero(two)
+        if pair.size:
+            _two_jumps(xp, dm, spans, position, moving[pair], types, row, real, realization,
+                       key, step, stay[pair], counter, mid_index, mid_value, n_types, conc,
+                       infusion, crowd, treated)
     _mutants(xp, dm, spans, n, types, row, real, key, step, counter, mid_index, mid_value)
 
     if mid_index:
@@ -241,6 +249,117 @@ def kendall_step(
                          weights=xp.concatenate(done_value).astype(xp.float64),
                          minlength=n_lanes * n_types)
     return summed.astype(xp.int64).reshape(n_lanes, n_types)
+
+
+def _two_jumps(xp, dm, spans, position, moving, types, row, real, realization, key, step,
+               stay, counter, mid_index, mid_value, n_types, conc, infusion, crowd, treated):
+    """The jumps of the ``moving`` pairs' ``stay`` cells in a model with both phenotypes and
+    compartments: the first jumps (:func:`_thin`), then the movers' second jumps from their
+    new types with half those types' hazard; stayers and movers are added to ``mid_*``."""
+    once_index: list[Any] = []
+    once_value: list[Any] = []
+    stay = _thin(xp, dm, spans, moving, types[moving], row[moving] + types[moving],
+                 real[moving], key, step, stay, 1.0, FIRST_JUMP, counter, once_index,
+                 once_value)
+    mid_index.append(row[moving] + types[moving])
+    mid_value.append(stay)
+    jumped, cells = _pool(xp, once_index, once_value, n_types * realization.shape[0])
+    if not cells.size:
+        return
+    sp = _spans_for(xp, dm, spans, position, cells, n_types, conc, infusion, crowd, treated)
+    (again,) = xp.nonzero(sp.transitions > 0.0)
+    (settled,) = xp.nonzero(sp.transitions <= 0.0)
+    mid_index.append(cells[settled])
+    mid_value.append(jumped[cells[settled]])
+    if again.size:
+        where = cells[again]
+        stayers = _thin(xp, dm, sp, again, where % n_types, where,
+                        realization[where // n_types], key, step, jumped[where], 0.5,
+                        SECOND_JUMP, counter, mid_index, mid_value)
+        mid_index.append(where)
+        mid_value.append(stayers)
+
+
+def _needs_two_jumps(xp, dm, spans, rows, t, base, flat_counts):
+    """Mask of the pairs ``rows`` (one-axis models) whose jumps :func:`_jump` leaves to
+    :func:`_two_jumps`: those with a target k (q_k > 0) that holds no cells at the step's start
+    and whose switching follows the drug (its hazard would need its drug activity, which the
+    CUDA twin does not compute for empty types). The law is the same either way."""
+    phenotypes = dm.n_compartments == 1
+    n_states = dm.n_phenotypes if phenotypes else dm.n_compartments
+    own = dm.phenotype[t] if phenotypes else dm.compartment[t]
+    integral = (spans.switch if phenotypes else spans.migration)[rows]
+    total = spans.transitions[rows]
+    leave = -xp.expm1(-total)
+    dr = dm.rates
+    need = xp.zeros(t.shape[0], dtype=bool)
+    if not dr.drug_sensitive_switching:
+        return need
+    follows = (dr.switch_rate_on_drug != dr.switch_rate).any(axis=1)
+    pairs = xp.arange(t.shape[0])
+    for rank in range(n_states - 1):
+        k = rank + (own <= rank)
+        q = integral[pairs, k] / total * leave
+        need |= (q > 0.0) & (flat_counts[base + (k - own)] <= 0) & follows[t + (k - own)]
+    return need
+
+
+def _jump(xp, dm, spans, rows, t, base, real, key, step, cells, counter, out_index,
+          out_value, spans_of):
+    """The jumps of ``cells`` of the pairs ``rows`` of ``spans`` (types ``t``, flat indices
+    ``base``, all with a transition hazard L > 0) in a model whose types differ along one axis
+    besides the genotype (phenotypes with one compartment, or compartments with one
+    phenotype): the law of the two jumps of :func:`_thin` -- a cell leaves for state k with
+    q_k = (L_k / L)(1 - exp(-L)) and from k jumps once more with 1 - exp(-L' / 2) (L': k's
+    hazard) to state j with share L'_j / L' -- drawn as one multinomial over the final states
+    j != own, by conditional binomials in increasing j (the first jumps' events).
+    ``spans_of(flat)``: the StepSpans of flat pair indices. Appends the movers to ``out_*``;
+    returns the stayers (those back home included)."""
+    phenotypes = dm.n_compartments == 1
+    n_states = dm.n_phenotypes if phenotypes else dm.n_compartments
+    own = dm.phenotype[t] if phenotypes else dm.compartment[t]
+    integral = (spans.switch if phenotypes else spans.migration)[rows]
+    event_base = FIRST_JUMP[0] if phenotypes else FIRST_JUMP[1]
+    total = spans.transitions[rows]
+    leave = -xp.expm1(-total)
+    size = t.shape[0]
+    pairs = xp.arange(size)
+    share = xp.zeros((size, n_states))
+    for rank in range(n_states - 1):
+        k = rank + (own <= rank)
+        q = integral[pairs, k] / total * leave
+        (go,) = xp.nonzero(q > 0.0)
+        if go.size == 0:
+            continue
+        kg = k[go]
+        sp = spans_of(base[go] + (kg - own[go]))
+        next_total = sp.transitions
+        settle = xp.exp(-(next_total * 0.5))  # no second jump
+        qg = q[go]
+        share[go, kg] = share[go, kg] + qg * settle
+        if n_states == 2:
+            continue  # a second jump can only go home
+        moved_again = qg * (1.0 - settle)
+        next_integral = sp.switch if phenotypes else sp.migration
+        safe = xp.where(next_total > 0.0, next_total, 1.0)
+        for j in range(n_states):
+            ok = (j != own[go]) & (j != kg) & (next_total > 0.0)
+            add = moved_again * (next_integral[:, j] / safe)
+            share[go, j] = share[go, j] + xp.where(ok, add, 0.0)
+    left = xp.ones(size)
+    for rank in range(n_states - 1):
+        j = rank + (own <= rank)
+        piece = share[pairs, j]
+        p = xp.minimum(xp.where(left > 0, piece / xp.where(left > 0, left, 1.0), 0.0), 1.0)
+        left = left - piece
+        if counter is not None:
+            counter.add(xp, cells, p)
+        moved = binomial(xp, key, rng.slot(t.astype(xp.uint64), event_base + j.astype(xp.uint64)),
+                         step, real, cells, p)
+        cells = cells - moved
+        out_index.append(base + (j - own))
+        out_value.append(moved)
+    return cells
 
 
 FIRST_JUMP = (rng.EVENT_SWITCH_BASE, rng.EVENT_MIGRATE_BASE)

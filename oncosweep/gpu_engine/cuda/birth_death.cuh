@@ -1,15 +1,18 @@
 // oncosweep: cells after one exact step of a linear birth-death process (Kendall's law).
 //
 // The CUDA twin of oncosweep/gpu_engine/birth_death.py (see its docstring): surviving lines
-// S ~ Binomial(n, 1 - alpha), then S + Poisson(odds * Gamma(S)), each draw in its own event
-// of the cell type's channel: ``event``, ``event + 1``, ``event + 2`` (rng.EVENT_LINES,
-// EVENT_OFFSPRING_GAMMA, EVENT_OFFSPRING_POISSON by default; the exact step's three draws,
-// rng.EVENT_KENDALL_FULL / FIRST / SECOND, are such triples).
+// S ~ Binomial(n, 1 - alpha), then S + E with E ~ NegBin(S, 1 / (1 + odds)) extra cells, each
+// draw in its own event of the cell type's channel: ``event`` (the lines), ``event + 2`` (E by
+// inversion, NBINV, where S odds < 10 and odds <= 1: negative_binomial.cuh) or ``event + 1``
+// and ``event + 2`` (E = Poisson(odds Gamma(S)) elsewhere). The default events are
+// rng.EVENT_LINES, EVENT_OFFSPRING_GAMMA, EVENT_OFFSPRING_POISSON; the exact step's three
+// draws, rng.EVENT_KENDALL_FULL / FIRST / SECOND, are such triples.
 #pragma once
 
 #include "binomial.cuh"
 #include "compat.cuh"
 #include "gamma.cuh"
+#include "negative_binomial.cuh"
 #include "poisson.cuh"
 
 #define OS_EVENT_LINES 18u             // rng.EVENT_LINES
@@ -35,6 +38,12 @@ OS_HD inline int64_t os_birth_death_step(OsKey key, uint32_t cell_type, uint32_t
   const int64_t survivors = os_binomial(key, os_birth_death_slot(cell_type, event), step,
                                         realization, n, survive);
   if (!(survivors > 0 && odds > 0.0)) return survivors;
+  if (os_nbinom_uses_inversion((double)survivors, odds)) {
+    if (nontrivial != nullptr) *nontrivial += 1;
+    return survivors + os_negative_binomial_inversion(
+                           key, os_birth_death_slot(cell_type, event + 2u), step, realization,
+                           survivors, odds);
+  }
   if (nontrivial != nullptr) *nontrivial += 2;
   int status = 0;
   const double mixing = os_standard_gamma(key, os_birth_death_slot(cell_type, event + 1u), step,

@@ -115,15 +115,6 @@ OS_HD inline void os_step_spans(const OsModel& m, int t, double dt, const double
   sp->full = os_span_compose(sp->first, sp->second);
 }
 
-// One Kendall draw of cell type t (events ``event`` .. ``event + 2``).
-OS_HD inline int64_t os_kendall_draw(OsDrawContext* ctx, uint32_t t, uint32_t event, int64_t n,
-                                     const OsSpan& span) {
-  double survive, odds;
-  os_span_law(span, &survive, &odds);
-  return os_birth_death_step(ctx->key, t, event, ctx->step, ctx->realization, n, survive, odds,
-                             &ctx->nontrivial);
-}
-
 #define OS_EVENT_SECOND_SWITCH_BASE 28u   // rng.EVENT_SECOND_SWITCH_BASE
 #define OS_EVENT_SECOND_MIGRATE_BASE 36u  // rng.EVENT_SECOND_MIGRATE_BASE
 
@@ -168,16 +159,21 @@ OS_HD inline int64_t os_thin(const OsModel& m, OsDrawContext* ctx, int t,
   return cells;
 }
 
-#define OS_LAW_STRIDE 3  // per cell type in ``laws``: 1 - alpha, odds of the second half, A
+#define OS_LAW_STRIDE 8  // per cell type in ``laws``: see os_cache_law
 
 // The step's accumulators of type t into ``laws`` (OS_LAW_STRIDE per type): the second half
-// step's (1 - alpha, odds) and the integral A of the drug activity (days), from which the
-// transition integrals follow (os_transitions). The numpy engine computes a pair's spans once;
-// this cache keeps the kernel from computing them again for the second jumps and the second
-// half step (the same doubles).
+// step's (1 - alpha, odds), the integral A of the drug activity (days, from which the
+// transition integrals follow: os_transitions), the first half step's and the whole step's
+// (1 - alpha, odds) and the whole step's expected divisions per cell. The numpy engine
+// computes a pair's spans once; this cache keeps the kernel from computing them again when a
+// type's spans were needed before its own turn (a jump target, os_type_jumps), for the second
+// jumps and for the second half step (the same doubles).
 OS_HD inline void os_cache_law(const OsStepSpans& sp, double* law) {
   os_span_law(sp.second, &law[0], &law[1]);
   law[2] = sp.activity;
+  os_span_law(sp.first, &law[3], &law[4]);
+  os_span_law(sp.full, &law[5], &law[6]);
+  law[7] = sp.full.divisions;
 }
 
 // The cached entries of type t (os_cache_law), its spans computed now if the step has not yet.
@@ -191,6 +187,110 @@ OS_HD inline const double* os_cached_law(const OsModel& m, int t, double dt, con
     os_cache_law(sp, law);
   }
   return law;
+}
+
+// Whether type t's switching rates depend on the drug activity (some s_on != s).
+OS_HD inline bool os_switching_follows_drug(const OsModel& m, int t) {
+  if (!m.drug_sensitive_switching()) return false;
+  const int n_phen = (int)m.n_phenotypes();
+  const double* s = m.switch_rate() + (int64_t)t * n_phen;
+  const double* s_on = m.switch_rate_on_drug() + (int64_t)t * n_phen;
+  for (int k = 0; k < n_phen; ++k) {
+    if (s_on[k] != s[k]) return true;
+  }
+  return false;
+}
+
+// The transition integrals of type k over the step (os_transitions): from the law cache, or
+// from k's spans computed (and cached) now when k holds cells (its own turn needs them), else
+// from A = 0: os_jump asks only for types whose switching does not follow the drug
+// (s dt + 0 A: the same doubles as with k's own A).
+OS_HD inline void os_type_jumps(const OsModel& m, int k, double dt, const int64_t* counts,
+                                const double* conc, const double* infusion, const double* crowd,
+                                OsOccupancyMemo* memo, double* laws, OsTransitions* tr) {
+  if (laws[OS_LAW_STRIDE * k] >= 0.0 || counts[k] > 0) {
+    const double* law = os_cached_law(m, k, dt, conc, infusion, crowd, memo, laws);
+    os_transitions(m, k, dt, law[2], tr);
+  } else {
+    os_transitions(m, k, dt, 0.0, tr);
+  }
+}
+
+// kendall_step._jump: the jumps of ``cells`` of type t (hazard L = jumps.total > 0) in a model
+// whose cell types differ along one axis besides the genotype (phenotypes with one
+// compartment, or compartments with one phenotype): os_thin's two jumps -- a cell leaves for
+// state k with q_k = (L_k / L)(1 - exp(-L)) and from k jumps once more with 1 - exp(-L' / 2)
+// (L': k's hazard) to state j with share L'_j / L' -- drawn as ONE multinomial over the final
+// states j != own (conditional binomials in increasing j, the first jumps' events). Movers are
+// added to ``mid``; returns the stayers (those back home included). Where a target k with
+// q_k > 0 holds no cells and its switching follows the drug (L' would need k's drug activity,
+// which the step has not computed), the two jumps are drawn one after the other instead
+// (os_thin, then the second jumps of ``once``): the same law.
+OS_HD inline int64_t os_jump(const OsModel& m, OsDrawContext* ctx, int t,
+                             const OsTransitions& jumps, int64_t cells, double dt,
+                             const int64_t* counts, const double* conc, const double* infusion,
+                             const double* crowd, OsOccupancyMemo* memo, double* laws,
+                             int64_t* mid, int64_t* once) {
+  if (cells <= 0) return 0;  // no draw takes random numbers (the numpy engine's values)
+  const bool phenotypes = m.n_compartments() == 1;  // else n_phenotypes() == 1
+  const int n_states = phenotypes ? (int)m.n_phenotypes() : (int)m.n_compartments();
+  const int own = phenotypes ? (int)m.phenotype()[t] : (int)m.compartment()[t];
+  const double* integral = phenotypes ? jumps.switch_integral : jumps.migration_integral;
+  const uint32_t event_base = phenotypes ? OS_EVENT_SWITCH_BASE : OS_EVENT_MIGRATE_BASE;
+  const double total = jumps.total;
+  const double leave = -expm1(-total);
+  const uint32_t ut = (uint32_t)t;
+  for (int k = 0; k < n_states; ++k) {  // kendall_step._needs_two_jumps
+    if (k == own || !(integral[k] / total * leave > 0.0)) continue;
+    const int target = t + (k - own);
+    if (counts[target] <= 0 && os_switching_follows_drug(m, target)) {
+      return os_thin(m, ctx, t, jumps, cells, 1.0, OS_EVENT_SWITCH_BASE, OS_EVENT_MIGRATE_BASE,
+                     once);
+    }
+  }
+  OsTransitions next_jumps;
+  if (n_states == 2) {  // the loops below for one other state: the same doubles
+    const int k = 1 - own;
+    const double q = integral[k] / total * leave;
+    double share_k = 0.0;
+    if (q > 0.0) {
+      os_type_jumps(m, t + (k - own), dt, counts, conc, infusion, crowd, memo, laws,
+                    &next_jumps);
+      share_k = share_k + q * exp(-(next_jumps.total * 0.5));
+    }
+    double left = 1.0;
+    mid[t + (k - own)] += os_thin_move(ctx, ut, event_base + (uint32_t)k, share_k, &left,
+                                       &cells);
+    return cells;
+  }
+  double share[OS_MAX_PHENOTYPES > OS_MAX_COMPARTMENTS ? OS_MAX_PHENOTYPES
+                                                       : OS_MAX_COMPARTMENTS];
+  for (int j = 0; j < n_states; ++j) share[j] = 0.0;
+  for (int k = 0; k < n_states; ++k) {
+    if (k == own) continue;
+    const double q = integral[k] / total * leave;
+    if (!(q > 0.0)) continue;
+    os_type_jumps(m, t + (k - own), dt, counts, conc, infusion, crowd, memo, laws,
+                  &next_jumps);
+    const double next_total = next_jumps.total;
+    const double settle = exp(-(next_total * 0.5));  // no second jump
+    share[k] = share[k] + q * settle;
+    if (!(next_total > 0.0)) continue;
+    const double moved_again = q * (1.0 - settle);
+    const double* next_integral =
+        phenotypes ? next_jumps.switch_integral : next_jumps.migration_integral;
+    for (int j = 0; j < n_states; ++j) {
+      if (j == own || j == k) continue;
+      share[j] = share[j] + moved_again * (next_integral[j] / next_total);
+    }
+  }
+  double left = 1.0;
+  for (int j = 0; j < n_states; ++j) {
+    if (j == own) continue;
+    mid[t + (j - own)] += os_thin_move(ctx, ut, event_base + (uint32_t)j, share[j], &left,
+                                       &cells);
+  }
+  return cells;
 }
 
 // counts (T) -> next (T) after one exact step of ``dt`` days (the model's dt, or a sub-step
@@ -215,25 +315,34 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
     once[t] = 0;
     laws[OS_LAW_STRIDE * t] = -1.0;
   }
-  OsStepSpans sp;
   OsOccupancyMemo memo[OS_KENDALL_MAX_PIECES];
   for (int q = 0; q < (int)m.kendall_pieces(); ++q) os_occupancy_memo_clear(&memo[q]);
   int64_t groups[1 << LMAX];
+  const bool composed = n_phen == 1 || n_comp == 1;  // os_jump, else os_thin's two jumps
+  OsTransitions jumps;
   for (int t = 0; t < n_types; ++t) {
     const int64_t n = counts[t];
     if (n <= 0) continue;
     const uint32_t ut = (uint32_t)t;
-    os_step_spans(m, t, dt, conc, infusion, crowd, memo, &sp);
-    os_cache_law(sp, &laws[OS_LAW_STRIDE * t]);
-    if (!(sp.jumps.total > 0.0)) {
-      next[t] += os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FULL, n, sp.full);
+    const double* law = os_cached_law(m, t, dt, conc, infusion, crowd, memo, laws);
+    os_transitions(m, t, dt, law[2], &jumps);
+    if (!(jumps.total > 0.0)) {
+      next[t] += os_birth_death_step(ctx->key, ut, OS_EVENT_KENDALL_FULL, ctx->step,
+                                     ctx->realization, n, law[5], law[6], &ctx->nontrivial);
     } else {
-      const int64_t half = os_kendall_draw(ctx, ut, OS_EVENT_KENDALL_FIRST, n, sp.first);
-      mid[t] += os_thin(m, ctx, t, sp.jumps, half, 1.0, OS_EVENT_SWITCH_BASE,
-                        OS_EVENT_MIGRATE_BASE, once);
+      const int64_t half = os_birth_death_step(ctx->key, ut, OS_EVENT_KENDALL_FIRST, ctx->step,
+                                               ctx->realization, n, law[3], law[4],
+                                               &ctx->nontrivial);
+      if (composed) {
+        mid[t] += os_jump(m, ctx, t, jumps, half, dt, counts, conc, infusion, crowd, memo,
+                          laws, mid, once);
+      } else {
+        mid[t] += os_thin(m, ctx, t, jumps, half, 1.0, OS_EVENT_SWITCH_BASE,
+                          OS_EVENT_MIGRATE_BASE, once);
+      }
     }
     // Mutant daughters of the step, split over the subsets of new mutations.
-    const double mean = 2.0 * m.mutation_any()[t] * sp.full.divisions * (double)n;
+    const double mean = 2.0 * m.mutation_any()[t] * law[7] * (double)n;
     if (!(mean > 0.0)) continue;
     ctx->nontrivial += 1;
     const int64_t mutants = os_poisson(ctx->key, os_birth_death_slot(ut, OS_EVENT_MUTANTS),
@@ -263,8 +372,8 @@ OS_HD inline void os_kendall_step(const OsModel& m, OsDrawContext* ctx, double d
       mid[((geno | g) * n_phen + own_phen) * n_comp + own_comp] += groups[g];
     }
   }
-  // Cells that jumped once may jump again with half their new type's hazard.
-  OsTransitions jumps;
+  // Cells that jumped once may jump again with half their new type's hazard (os_thin's two
+  // jumps: models with both phenotypes and compartments, and os_jump's fallback).
   for (int t = 0; t < n_types; ++t) {
     if (once[t] <= 0) continue;
     const double* law = os_cached_law(m, t, dt, conc, infusion, crowd, memo, laws);
