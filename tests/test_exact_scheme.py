@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+from sampler_checks import grouped_chisq_pvalue
 from scipy.linalg import expm
 
 from oncosweep import Scenario, simulate
@@ -193,6 +194,51 @@ def test_switching_is_second_order_and_the_engine_follows_its_mean_map() -> None
         for (mean, se), expected in zip(_switching_means(dt, "fast"), _scheme_means("fast", dt),
                                         strict=True):
             assert abs(mean - expected) < 4 * se, (dt, mean, expected, se)
+
+
+THREE_STATES = {("a", "b"): 0.3, ("a", "c"): 0.1, ("b", "c"): 0.4, ("b", "a"): 0.05,
+                ("c", "a"): 0.2}  # switching rates per day
+
+
+def test_one_step_of_jumps_follows_the_two_jump_law() -> None:
+    """Three phenotypes, no growth to speak of (birth 1e-12, death 0 per day), 50 cells of a,
+    one step of dt = 1 (kendall_step._jump): the end states are multinomial with the two-jump
+    probabilities -- to k with q_k = (L_k / L)(1 - e^-L), staying there with e^(-L'_k / 2),
+    else on to j with L'_kj / L'_k -- so c is reached directly and through b. Grouped
+    chi-square of the joint (b, c) counts against that multinomial, p-value floor 1e-4;
+    without the two-hop term p_c would be 0.075 instead of 0.119, which this test rejects."""
+    from scipy import stats  # noqa: PLC0415
+
+    from oncosweep.gpu_engine.compile import compile_scenario  # noqa: PLC0415
+    from oncosweep.gpu_engine.kendall_step import kendall_step  # noqa: PLC0415
+    from oncosweep.gpu_engine.step import DeviceModel  # noqa: PLC0415
+
+    config = {"tumour": {"initial_cells": 1, "detection_size": 100, "birth_rate": 1e-12,
+                         "death_rate": 0.0,
+                         "phenotypes": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+                         "switching": [{"from": f, "to": t, "rate": r}
+                                       for (f, t), r in THREE_STATES.items()]},
+              "simulation": {"dt": 1.0, "horizon": 5.0}}
+    dm = DeviceModel.from_model(compile_scenario(Scenario.from_dict(config), None), np)
+    lanes, n = 100_000, 50
+    counts = np.zeros((lanes, 3), dtype=np.int64)
+    counts[:, 0] = n
+    after = kendall_step(np, dm, counts, np.arange(lanes, dtype=np.uint64), (7, 8), 3)
+    assert bool((after.sum(axis=1) == n).all())
+    out = {k: sum(r for (f, _), r in THREE_STATES.items() if f == k) for k in "abc"}
+    leave = -math.expm1(-out["a"])
+    q_b, q_c = THREE_STATES["a", "b"] / out["a"] * leave, THREE_STATES["a", "c"] / out["a"] * leave
+    p_b = q_b * math.exp(-out["b"] / 2)
+    p_c = (q_c * math.exp(-out["c"] / 2)
+           + q_b * -math.expm1(-out["b"] / 2) * THREE_STATES["b", "c"] / out["b"])
+    cells = after[:, 1] * (n + 1) + after[:, 2]  # the joint (b, c) outcome as one integer
+    b, c = np.divmod(np.arange((n + 1) ** 2), n + 1)
+    ok = b + c <= n
+    pmf = np.zeros((n + 1) ** 2)
+    pmf[ok] = stats.multinomial.pmf(np.stack([n - b[ok] - c[ok], b[ok], c[ok]], axis=1), n,
+                                    [1 - p_b - p_c, p_b, p_c])
+    assert grouped_chisq_pvalue(cells, 0, (n + 1) ** 2 - 1, pmf) > 1e-4
+    assert abs(after[:, 2].mean() / n - p_c) < 5 * math.sqrt(p_c * (1 - p_c) / n / lanes)
 
 
 # ---- deterministic parts -------------------------------------------------------------------
