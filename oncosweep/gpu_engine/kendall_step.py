@@ -30,10 +30,11 @@ For every occupied (realization, cell type) pair with n cells, over one step of 
 
    * where the cell types differ along one axis besides the genotype (phenotypes with one
      compartment, or compartments with one phenotype: :func:`_jump`), as ONE multinomial per
-     pair over the final states -- a cell's end state j has probability
-     ``[j = k] q_k exp(-L'_k / 2) + sum_k q_k (1 - exp(-L'_k / 2)) L'_kj / L'_k`` (q_k the
-     first jump's probability, L'_k the target's hazard), those back home staying -- by
-     conditional binomials in increasing j with the first jumps' events;
+     pair over the final states -- a cell ends in state j != own with probability
+     ``q_j exp(-L'_j / 2) + sum_{k != j} q_k (1 - exp(-L'_k / 2)) L'_kj / L'_k`` (q_k the
+     first jump's probability to k, L'_k k's hazard, L'_kj its integrated rate to j), those
+     back home staying -- by conditional binomials in increasing j with the first jumps'
+     events;
    * otherwise (phenotypes and compartments; or a target k with q_k > 0 that holds no cells
      and whose switching follows the drug, whose hazard the CUDA twin would have to compute
      for an empty type: :func:`_needs_two_jumps`), one after the other: the first jumps by
@@ -253,9 +254,10 @@ def kendall_step(
 
 def _two_jumps(xp, dm, spans, position, moving, types, row, real, realization, key, step,
                stay, counter, mid_index, mid_value, n_types, conc, infusion, crowd, treated):
-    """The jumps of the ``moving`` pairs' ``stay`` cells in a model with both phenotypes and
-    compartments: the first jumps (:func:`_thin`), then the movers' second jumps from their
-    new types with half those types' hazard; stayers and movers are added to ``mid_*``."""
+    """The jumps of the ``moving`` pairs' ``stay`` cells one after the other (models with both
+    phenotypes and compartments, and the pairs of :func:`_needs_two_jumps`): the first jumps
+    (:func:`_thin`), then the movers' second jumps from their new types with half those types'
+    hazard; stayers and movers are added to ``mid_*``."""
     once_index: list[Any] = []
     once_value: list[Any] = []
     stay = _thin(xp, dm, spans, moving, types[moving], row[moving] + types[moving],
