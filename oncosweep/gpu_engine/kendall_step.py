@@ -282,17 +282,24 @@ def _two_jumps(xp, dm, spans, position, moving, types, row, real, realization, k
         mid_value.append(stayers)
 
 
-def _needs_two_jumps(xp, dm, spans, rows, t, base, flat_counts):
-    """Mask of the pairs ``rows`` (one-axis models) whose jumps :func:`_jump` leaves to
-    :func:`_two_jumps`: those with a target k (q_k > 0) that holds no cells at the step's start
-    and whose switching follows the drug (its hazard would need its drug activity, which the
-    CUDA twin does not compute for empty types). The law is the same either way."""
+def _axis(xp, dm, spans, rows, t):
+    """The jump axis of a one-axis model's pairs ``rows`` (types ``t``): (whether it is the
+    phenotypes, its number of states, each pair's own state, the integrated rates to every
+    state, their sum L and 1 - exp(-L))."""
     phenotypes = dm.n_compartments == 1
     n_states = dm.n_phenotypes if phenotypes else dm.n_compartments
     own = dm.phenotype[t] if phenotypes else dm.compartment[t]
     integral = (spans.switch if phenotypes else spans.migration)[rows]
     total = spans.transitions[rows]
-    leave = -xp.expm1(-total)
+    return phenotypes, n_states, own, integral, total, -xp.expm1(-total)
+
+
+def _needs_two_jumps(xp, dm, spans, rows, t, base, flat_counts):
+    """Mask of the pairs ``rows`` (one-axis models) whose jumps :func:`_jump` leaves to
+    :func:`_two_jumps`: those with a target k (q_k > 0) that holds no cells at the step's start
+    and whose switching follows the drug (its hazard would need its drug activity, which the
+    CUDA twin does not compute for empty types). The law is the same either way."""
+    _, n_states, own, integral, total, leave = _axis(xp, dm, spans, rows, t)
     dr = dm.rates
     need = xp.zeros(t.shape[0], dtype=bool)
     if not dr.drug_sensitive_switching:
@@ -317,13 +324,8 @@ def _jump(xp, dm, spans, rows, t, base, real, key, step, cells, counter, out_ind
     j != own, by conditional binomials in increasing j (the first jumps' events).
     ``spans_of(flat)``: the StepSpans of flat pair indices. Appends the movers to ``out_*``;
     returns the stayers (those back home included)."""
-    phenotypes = dm.n_compartments == 1
-    n_states = dm.n_phenotypes if phenotypes else dm.n_compartments
-    own = dm.phenotype[t] if phenotypes else dm.compartment[t]
-    integral = (spans.switch if phenotypes else spans.migration)[rows]
+    phenotypes, n_states, own, integral, total, leave = _axis(xp, dm, spans, rows, t)
     event_base = FIRST_JUMP[0] if phenotypes else FIRST_JUMP[1]
-    total = spans.transitions[rows]
-    leave = -xp.expm1(-total)
     size = t.shape[0]
     pairs = xp.arange(size)
     share = xp.zeros((size, n_states))
